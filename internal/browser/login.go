@@ -1,0 +1,508 @@
+// Package browser runs the browser side of a login: it starts Chrome in app
+// mode on a persistent profile, opens the backend's login path, fills the
+// IdP's forms when it has credentials, waits for the backend's success page,
+// takes the backend's cookies and closes Chrome gracefully, so that the
+// profile keeps the IdP's session for the next login.
+package browser
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/redact"
+)
+
+//go:embed probe.js
+var probeJS string
+
+// Config describes one login.
+type Config struct {
+	Browser  string // binary; "" finds one
+	Headless bool
+	Profile  string // the persistent profile directory
+
+	Backend      *url.URL // scheme, host and base path of the backend
+	LoginPath    string
+	CallbackPath string // "" accepts the marker on any backend page
+	Marker       Marker
+	CookieURLs   []string // the backend URLs whose cookies are taken
+
+	// Credentials for filling the IdP's forms; none means a person signs in.
+	Username, Password                   string
+	UsernameField, PasswordField, Submit string // CSS selectors overriding detection
+	NoConsent                            bool
+
+	Deadline time.Time // the whole login, browser start included
+
+	// Logf logs a step for -v; it is never given a secret.
+	Logf func(format string, args ...any)
+	// Waiting is called once when the login waits for a person at the window.
+	Waiting func()
+}
+
+// Result is a finished login. The browser may still be closing.
+type Result struct {
+	Cookies []cookies.Cookie
+	URL     string // the success page, redacted
+	closed  chan struct{}
+}
+
+// Wait waits until the browser has closed and the profile is unlocked.
+func (r *Result) Wait() { <-r.closed }
+
+var (
+	errTimedOut    = errors.New("timed out")
+	errInterrupted = errors.New("interrupted")
+)
+
+// pollInterval is how often the page is probed. A probe is one round trip
+// over the DevTools pipe, about a millisecond.
+const pollInterval = 40 * time.Millisecond
+
+// Login runs the browser login. On success the returned Result holds the
+// backend's cookies and the browser closes in the background; on failure
+// the browser is closed before Login returns. Cancelling ctx (a signal)
+// ends the wait and closes the browser gracefully.
+func Login(ctx context.Context, c Config) (*Result, error) {
+	logf := c.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	bin, err := Find(c.Browser, c.Headless)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockProfile(c.Profile)
+	if err != nil {
+		return nil, err
+	}
+	logf("browser %s, profile %s", bin, c.Profile)
+
+	// The browser lives in a context that no signal cancels: cancelling an
+	// allocator kills Chrome before it writes its cookies. Signals and the
+	// deadline end the wait instead, and the browser is closed gracefully.
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.WithoutCancel(ctx), allocatorOptions(bin, c)...)
+	bctx, _ := chromedp.NewContext(allocCtx, chromedp.WithBrowserOption(chromedp.WithBrowserErrorf(func(string, ...any) {})))
+	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, logf: logf,
+		fatal: make(chan error, 1), docURL: map[network.RequestID]string{}}
+
+	if err := s.start(ctx); err != nil {
+		s.close()
+		return nil, err
+	}
+	res, err := s.wait(ctx)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	res.closed = make(chan struct{})
+	go func() {
+		s.close()
+		close(res.closed)
+	}()
+	return res, nil
+}
+
+// appPage is the first page of the app window. Chrome opens it before
+// chromedp attaches; the login path is opened only once chromedp listens, so
+// that no event of the login is missed and /login loads once.
+const appPage = "data:text/html,%3Ctitle%3ESigning%20in%E2%80%A6%3C%2Ftitle%3E"
+
+func allocatorOptions(bin string, c Config) []chromedp.ExecAllocatorOption {
+	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
+	opts = append(opts,
+		chromedp.ExecPath(bin),
+		chromedp.UserDataDir(c.Profile),
+		chromedp.Flag("app", appPage),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("disable-features", "Translate,PasswordManagerOnboarding,AutofillServerCommunication"),
+		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			// Own process group: a Ctrl-C at the terminal reaches clilogin
+			// only, which closes Chrome gracefully. Chrome still dies with
+			// clilogin if clilogin is killed.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		}),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox, chromedp.Flag("test-type", true))
+	}
+	if !c.Headless {
+		opts = append(opts, chromedp.VisibleWindow, chromedp.WindowSize(520, 720))
+	}
+	return opts
+}
+
+type session struct {
+	cfg         Config
+	bctx        context.Context
+	allocCancel context.CancelFunc
+	lock        *profileLock
+	logf        func(string, ...any)
+	closeOnce   sync.Once
+
+	fatal chan error // the first failure seen by the event listener
+
+	mu     sync.Mutex
+	chain  []string // document URLs visited, in order
+	docURL map[network.RequestID]string
+}
+
+// start starts the browser and attaches to its app window. No timeout is
+// put on this first run (its expiry would kill Chrome); the deadline and
+// ctx abandon it instead, and close kills what was started.
+func (s *session) start(ctx context.Context) error {
+	t0 := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		// Listen is the first run: it starts Chrome, attaches to the page and
+		// subscribes to its events before anything is loaded.
+		done <- chromedp.Listen(s.bctx, s.onEvent)
+	}()
+	timer := time.NewTimer(time.Until(s.cfg.Deadline))
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return startError(err)
+		}
+	case <-ctx.Done():
+		return failure.Wrap(failure.Interrupted, "", errInterrupted)
+	case <-timer.C:
+		return failure.New(failure.Timeout, "the browser is slow to start on this machine; raise --timeout",
+			"timed out starting the browser")
+	}
+	s.logf("browser started in %s", since(t0))
+	return nil
+}
+
+func startError(err error) error {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, chromedp.ErrNoDisplay):
+		return failure.New(failure.Browser, "use --headless, or run under a display (e.g. xvfb-run clilogin …)",
+			"a browser window needs a display, and DISPLAY is not set")
+	case strings.Contains(msg, "SingletonLock") || strings.Contains(msg, "ProcessSingleton") ||
+		strings.Contains(msg, "existing browser session"):
+		return failure.New(failure.Browser, "close the Chrome that uses this profile, or pass another --profile",
+			"the browser profile is in use by another Chrome")
+	}
+	return failure.New(failure.Browser,
+		"check that the browser runs (e.g. `chromium --version`); missing libraries are named above",
+		"the browser failed to start: %w", err)
+}
+
+// close closes the browser gracefully so that it writes the profile,
+// kills it when that takes too long, and unlocks the profile.
+func (s *session) close() {
+	s.closeOnce.Do(func() {
+		t0 := time.Now()
+		if chromedp.FromContext(s.bctx).Browser != nil {
+			ctx, cancel := context.WithTimeout(s.bctx, 5*time.Second)
+			_ = chromedp.Cancel(ctx)
+			cancel()
+		}
+		s.allocCancel() // waits for the process; kills it if still alive
+		s.lock.unlock()
+		s.logf("browser closed in %s", since(t0))
+	})
+}
+
+// probe is what the page probe answers.
+type probe struct {
+	Href    string `json:"href"`
+	Doc     string `json:"doc"`
+	Title   string `json:"title"`
+	Marker  bool   `json:"marker"`
+	User    bool   `json:"user"`
+	Pass    bool   `json:"pass"`
+	OTP     bool   `json:"otp"`
+	Consent bool   `json:"consent"`
+	Error   string `json:"error"`
+	Text    string `json:"text"`
+	Did     string `json:"did"`
+}
+
+type action struct {
+	Kind     string `json:"kind"` // credentials, otp, consent
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	Code     string `json:"code,omitempty"`
+}
+
+// run evaluates the probe in the page, acting when act is not nil.
+func (s *session) run(ctx context.Context, act *action) (probe, error) {
+	cfg, _ := json.Marshal(map[string]any{
+		"marker":        s.cfg.Marker.js(),
+		"usernameField": s.cfg.UsernameField,
+		"passwordField": s.cfg.PasswordField,
+		"submit":        s.cfg.Submit,
+	})
+	actJSON := []byte("null")
+	if act != nil {
+		actJSON, _ = json.Marshal(act)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[probe](probeJS+"("+string(cfg)+","+string(actJSON)+")"))
+}
+
+// wait opens the login path and follows the login to the success page.
+func (s *session) wait(ctx context.Context) (*Result, error) {
+	wctx, wcancel := context.WithCancelCause(s.bctx)
+	defer wcancel(nil)
+	timer := time.AfterFunc(time.Until(s.cfg.Deadline), func() { wcancel(errTimedOut) })
+	defer timer.Stop()
+	stop := context.AfterFunc(ctx, func() { wcancel(errInterrupted) })
+	defer stop()
+
+	t0 := time.Now()
+	loginURL := joinPath(s.cfg.Backend, s.cfg.LoginPath)
+	s.logf("opening %s", redact.URL(loginURL))
+	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
+	if err != nil {
+		return nil, s.waitError(wctx, err)
+	}
+	if nav.ErrorText != "" {
+		return nil, failure.New(failure.Unreachable, "check that the backend is running and --backend is right",
+			"cannot reach the backend at %s: %s", redact.URL(loginURL), nav.ErrorText)
+	}
+
+	f := &filler{s: s}
+	var last probe
+	waiting := false
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-s.fatal:
+			return nil, s.withPageText(wctx, err)
+		case <-wctx.Done():
+			return nil, s.waitError(wctx, context.Cause(wctx))
+		case <-tick.C:
+		}
+		p, err := s.run(wctx, nil)
+		if err != nil {
+			continue // the page is changing; probe again
+		}
+		if p.Href != last.Href {
+			s.logf("at %s (%s)", redact.URL(p.Href), since(t0))
+		}
+		last = p
+		if strings.HasPrefix(p.Href, "chrome-error://") {
+			return nil, failure.New(failure.Unreachable, "check that the backend and the identity provider are running",
+				"the browser showed a network error page after %s", redact.URL(s.lastURL()))
+		}
+		if s.onBackend(p.Href) {
+			if p.Marker && !s.isLoginPage(p.Href) {
+				s.logf("success marker %s found at %s (%s)", s.cfg.Marker, redact.URL(p.Href), since(t0))
+				return s.finish(wctx, p.Href)
+			}
+			continue
+		}
+		if s.cfg.Username != "" {
+			if err := f.step(wctx, p); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if (p.User || p.Pass) && s.cfg.Headless {
+			return nil, failure.New(failure.Usage,
+				"pass --username (and the password in CLILOGIN_PASSWORD or via --password-stdin), or run with a window",
+				"the identity provider asks for a sign-in at %s, and a headless browser has nobody to sign in", redact.URL(p.Href))
+		}
+		if !waiting && s.cfg.Waiting != nil {
+			waiting = true
+			s.cfg.Waiting()
+		}
+	}
+}
+
+// finish takes the backend's cookies.
+func (s *session) finish(ctx context.Context, href string) (*Result, error) {
+	got, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: s.cfg.CookieURLs})
+	if err != nil {
+		return nil, s.waitError(ctx, err)
+	}
+	cs := cookies.FromCDP(got.Cookies)
+	s.logf("took %d backend cookies", len(cs))
+	return &Result{Cookies: cs, URL: redact.URL(href)}, nil
+}
+
+// waitError explains why the wait ended without success.
+func (s *session) waitError(ctx context.Context, err error) error {
+	switch context.Cause(ctx) {
+	case errTimedOut:
+		return failure.New(failure.Timeout,
+			"finish the sign-in sooner, check --success, or raise --timeout",
+			"timed out waiting for the login to finish; last page: %s", redact.URL(s.lastURL()))
+	case errInterrupted:
+		return failure.Wrap(failure.Interrupted, "", errInterrupted)
+	}
+	if s.bctx.Err() != nil { // the browser went away on its own
+		if s.cfg.Headless {
+			return failure.New(failure.Browser, "run again; if it keeps happening, run with -v",
+				"the browser exited before the login finished")
+		}
+		return failure.New(failure.Browser, "run clilogin login again and finish the sign-in in the window",
+			"the browser window was closed before the login finished")
+	}
+	return failure.New(failure.Browser, "", "the browser stopped answering: %w", err)
+}
+
+// withPageText adds the start of the page's text to a failure seen in the
+// network events (a callback's 500 says why in its body), waiting briefly
+// for the page to show it.
+func (s *session) withPageText(ctx context.Context, err error) error {
+	var fe *failure.Error
+	if !errors.As(err, &fe) || fe.Kind == failure.Unreachable && strings.Contains(fe.Error(), "net::") {
+		return err
+	}
+	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); time.Sleep(pollInterval) {
+		p, perr := s.run(ctx, nil)
+		if perr == nil && p.Text != "" && s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:") {
+			text := redact.Secrets(p.Text, s.cfg.Password)
+			if len(text) > 160 {
+				text = text[:160] + "…"
+			}
+			return &failure.Error{Kind: fe.Kind, Hint: fe.Hint, Err: fmt.Errorf("%w: %s", fe.Err, text)}
+		}
+	}
+	return err
+}
+
+func (s *session) report(err error) {
+	select {
+	case s.fatal <- err:
+	default: // the first failure is enough
+	}
+}
+
+// onEvent watches the documents the window loads. It runs in chromedp's
+// event loop, so it only records and reports.
+func (s *session) onEvent(ev any) {
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if e.Type != network.ResourceTypeDocument || e.Request == nil {
+			return
+		}
+		s.mu.Lock()
+		s.chain = append(s.chain, e.Request.URL)
+		s.docURL[e.RequestID] = e.Request.URL
+		s.mu.Unlock()
+		if s.isCallback(e.Request.URL) {
+			if u, err := url.Parse(e.Request.URL); err == nil && u.Query().Get("error") != "" {
+				q := u.Query()
+				msg := q.Get("error")
+				if d := q.Get("error_description"); d != "" {
+					msg += ": " + d
+				}
+				s.report(failure.New(failure.Refused, "the identity provider did not let this login through; sign in again or ask its owners",
+					"the identity provider refused the login: %s", msg))
+			}
+		}
+	case *network.EventResponseReceived:
+		if e.Type != network.ResourceTypeDocument || e.Response == nil {
+			return
+		}
+		u, status := e.Response.URL, e.Response.Status
+		switch {
+		case s.isCallback(u) && status >= 400 && status < 500:
+			s.report(failure.New(failure.Refused, "the backend did not accept the login; check its logs",
+				"the backend's callback answered %d %s", status, e.Response.StatusText))
+		case s.isCallback(u) && status >= 500:
+			s.report(failure.New(failure.Unreachable, "the backend failed to finish the login; check its logs",
+				"the backend's callback answered %d %s", status, e.Response.StatusText))
+		case s.isLoginPage(u) && status >= 400:
+			s.report(failure.New(failure.Unreachable, "check --backend and --login-path",
+				"the backend's login path answered %d %s", status, e.Response.StatusText))
+		case !s.onBackend(u) && status >= 500:
+			s.report(failure.New(failure.Unreachable, "the identity provider is failing; try again later",
+				"the identity provider answered %d %s at %s", status, e.Response.StatusText, redact.URL(u)))
+		}
+	case *network.EventLoadingFailed:
+		if e.Type != network.ResourceTypeDocument || e.Canceled || e.ErrorText == "net::ERR_ABORTED" {
+			return
+		}
+		s.mu.Lock()
+		u := s.docURL[e.RequestID]
+		s.mu.Unlock()
+		who, hint := "the identity provider", "check that the identity provider is up and reachable from this machine"
+		if s.onBackend(u) {
+			who, hint = "the backend", "check that the backend is running and --backend is right"
+		}
+		host := u
+		if pu, err := url.Parse(u); err == nil {
+			host = pu.Host
+		}
+		s.report(failure.New(failure.Unreachable, hint, "cannot reach %s at %s: %s", who, host, e.ErrorText))
+	}
+}
+
+func (s *session) lastURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.chain) == 0 {
+		return joinPath(s.cfg.Backend, s.cfg.LoginPath)
+	}
+	return s.chain[len(s.chain)-1]
+}
+
+// onBackend reports whether raw is on the backend's origin, under its base
+// path.
+func (s *session) onBackend(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	b := s.cfg.Backend
+	return u.Scheme == b.Scheme && u.Host == b.Host &&
+		strings.HasPrefix(u.Path, strings.TrimSuffix(b.Path, "/"))
+}
+
+func (s *session) isPath(raw, path string) bool {
+	if !s.onBackend(raw) {
+		return false
+	}
+	u, _ := url.Parse(raw)
+	want, _ := url.Parse(joinPath(s.cfg.Backend, path))
+	return strings.TrimSuffix(u.Path, "/") == strings.TrimSuffix(want.Path, "/")
+}
+
+func (s *session) isLoginPage(raw string) bool { return s.isPath(raw, s.cfg.LoginPath) }
+
+func (s *session) isCallback(raw string) bool {
+	if s.cfg.CallbackPath == "" {
+		return s.onBackend(raw) && !s.isLoginPage(raw)
+	}
+	return s.isPath(raw, s.cfg.CallbackPath)
+}
+
+func joinPath(base *url.URL, path string) string {
+	u := *base
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	return u.String()
+}
+
+func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }

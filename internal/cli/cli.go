@@ -1,0 +1,121 @@
+// Package cli is clilogin's command line: it parses options, runs a command
+// and decides, in one place, how an error is shown and which exit code it
+// gets.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/clilogin/clilogin/internal/failure"
+)
+
+// Exit codes, as documented in the README.
+const (
+	ExitOK          = 0
+	ExitInternal    = 1
+	ExitUsage       = 2
+	ExitTimeout     = 3
+	ExitRefused     = 4
+	ExitUnreachable = 5
+	ExitBrowser     = 6
+	ExitInterrupted = 130
+)
+
+// IO is where a command reads and writes. Results go to Out alone.
+type IO struct {
+	In            io.Reader
+	Out           io.Writer
+	Err           io.Writer
+	ErrIsTerminal bool // a spinner is shown only on a terminal
+}
+
+// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = ""
+
+// Run runs the command line args (without the program name) and returns
+// the exit code. ctx is cancelled by Ctrl-C or SIGTERM.
+func Run(ctx context.Context, args []string, env Env, stdio IO) int {
+	o, err := parseOptions(args, env)
+	if err == nil && o.Help {
+		fmt.Fprint(stdio.Out, usage(o.Command))
+		return ExitOK
+	}
+	if err == nil {
+		err = runCommand(ctx, o, env, stdio)
+	}
+	return report(err, o, stdio)
+}
+
+func runCommand(ctx context.Context, o Options, env Env, stdio IO) error {
+	switch o.Command {
+	case "login":
+		return runLogin(ctx, o, env, stdio)
+	case "version":
+		fmt.Fprintln(stdio.Out, "clilogin", version())
+		return nil
+	case "completion":
+		return runCompletion(o.Args, stdio.Out)
+	}
+	return fmt.Errorf("command %q has no implementation", o.Command)
+}
+
+// report shows err, if any, and returns its exit code.
+func report(err error, o Options, stdio IO) int {
+	if err == nil {
+		return ExitOK
+	}
+	kind := failure.KindOf(err)
+	if kind == failure.Interrupted {
+		fmt.Fprintln(stdio.Err, "clilogin: interrupted")
+		return ExitInterrupted
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stdio.Err, "clilogin: interrupted")
+		return ExitInterrupted
+	}
+	fmt.Fprintf(stdio.Err, "clilogin: error: %s\n", oneLine(err.Error()))
+	if hint := failure.HintOf(err); hint != "" {
+		fmt.Fprintf(stdio.Err, "clilogin: hint: %s\n", hint)
+	} else if kind == failure.Internal {
+		fmt.Fprintln(stdio.Err, "clilogin: hint: this is a bug in clilogin; please report it with the output of -v")
+	}
+	return map[failure.Kind]int{
+		failure.Internal:    ExitInternal,
+		failure.Usage:       ExitUsage,
+		failure.Timeout:     ExitTimeout,
+		failure.Refused:     ExitRefused,
+		failure.Unreachable: ExitUnreachable,
+		failure.Browser:     ExitBrowser,
+	}[kind]
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// logger writes -v lines with the time since the command started.
+type logger struct {
+	w     io.Writer
+	on    bool
+	start time.Time
+}
+
+func (l *logger) logf(format string, args ...any) {
+	if l.on {
+		fmt.Fprintf(l.w, "clilogin: [%6.2fs] %s\n", time.Since(l.start).Seconds(), fmt.Sprintf(format, args...))
+	}
+}

@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clilogin/clilogin/internal/api"
+	"github.com/clilogin/clilogin/internal/browser"
+	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/token"
+)
+
+// loginResult is what a login gives.
+type loginResult struct {
+	Backend   string     `json:"backend"`
+	Identity  string     `json:"identity,omitempty"`
+	ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
+	token     string
+}
+
+func runLogin(ctx context.Context, o Options, env Env, stdio IO) error {
+	r, err := login(ctx, o, env, stdio)
+	if err != nil {
+		return err
+	}
+	switch o.Output {
+	case "json":
+		return json.NewEncoder(stdio.Out).Encode(r)
+	case "env":
+		fmt.Fprintf(stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(r.Backend))
+		if r.Identity != "" {
+			fmt.Fprintf(stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(r.Identity))
+		}
+		return nil
+	}
+	if r.Identity == "" {
+		fmt.Fprintf(stdio.Out, "logged in to %s\n", r.Backend)
+		return nil
+	}
+	fmt.Fprintf(stdio.Out, "logged in to %s as %s\n", r.Backend, r.Identity)
+	return nil
+}
+
+// login runs the browser login, then fetches the token and the identity.
+func login(ctx context.Context, o Options, env Env, stdio IO) (*loginResult, error) {
+	log := &logger{w: stdio.Err, on: o.Verbose, start: time.Now()}
+	deadline := log.start.Add(o.Timeout)
+	password, err := readPassword(o, env, stdio.In)
+	if err != nil {
+		return nil, err
+	}
+	client := api.New(o.Backend, o.Timeout)
+
+	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose}
+	defer sp.stop()
+	if !o.Headless {
+		fmt.Fprintf(stdio.Err, "clilogin: opening a browser window to sign in to %s (Ctrl-C to cancel)\n", o.Backend.Redacted())
+	}
+	res, err := browser.Login(ctx, browser.Config{
+		Browser:       o.Browser,
+		Headless:      o.Headless,
+		Profile:       o.Profile,
+		Backend:       o.Backend,
+		LoginPath:     o.LoginPath,
+		CallbackPath:  o.CallbackPath,
+		Marker:        o.Success,
+		CookieURLs:    cookieURLs(client, o),
+		Username:      o.Username,
+		Password:      password,
+		UsernameField: o.UsernameField,
+		PasswordField: o.PasswordField,
+		Submit:        o.Submit,
+		NoConsent:     o.NoConsent,
+		Deadline:      deadline,
+		Logf:          log.logf,
+		Waiting:       func() { sp.start("waiting for you to sign in in the browser window") },
+	})
+	sp.stop()
+	if err != nil {
+		return nil, err
+	}
+	// The browser closes while the backend is asked for the token.
+	defer res.Wait()
+	log.logf("login finished at %s", res.URL)
+
+	r := &loginResult{Backend: o.Backend.String()}
+	if o.TokenPath == "" {
+		return r, nil
+	}
+	actx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	tok, err := client.Token(actx, o.TokenPath, res.Cookies)
+	if err != nil {
+		return nil, err
+	}
+	log.logf("got a token from %s", o.TokenPath)
+	r.token = tok
+	if exp, ok, err := token.Expiry(tok); err == nil && ok {
+		r.ExpiresAt = &exp
+	}
+	if o.WhoamiPath != "" {
+		if r.Identity, err = client.WhoAmI(actx, o.WhoamiPath, tok); err != nil {
+			return nil, err
+		}
+		log.logf("%s says the token is %s", o.WhoamiPath, r.Identity)
+	}
+	if o.ExpectIdentity != "" && r.Identity != o.ExpectIdentity {
+		return nil, failure.New(failure.Refused, "sign in as the expected user, or fix --expect-identity",
+			"logged in as %q, expected %q", r.Identity, o.ExpectIdentity)
+	}
+	return r, nil
+}
+
+// cookieURLs are the backend URLs whose cookies are taken from the browser:
+// the base and each path clilogin calls, so that path-scoped cookies come too.
+func cookieURLs(c *api.Client, o Options) []string {
+	urls := []string{c.URL("/")}
+	for _, p := range []string{o.TokenPath, o.WhoamiPath, o.CallbackPath} {
+		if p != "" {
+			urls = append(urls, c.URL(p))
+		}
+	}
+	return urls
+}
+
+// readPassword takes the password from CLILOGIN_PASSWORD or, with
+// --password-stdin, from the first line of standard input.
+func readPassword(o Options, env Env, in io.Reader) (string, error) {
+	if o.PasswordStdin {
+		if in == nil {
+			return "", failure.New(failure.Usage, "pipe the password in: printf %s \"$PASSWORD\" | clilogin …", "--password-stdin: no standard input")
+		}
+		line, err := bufio.NewReader(in).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return "", failure.New(failure.Usage, "", "--password-stdin: %w", err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			return "", failure.New(failure.Usage, "pipe the password to standard input", "--password-stdin: standard input is empty")
+		}
+		return line, nil
+	}
+	p, _ := env("CLILOGIN_PASSWORD")
+	return p, nil
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// spinner shows that clilogin waits for the person at the browser.
+type spinner struct {
+	w    io.Writer
+	on   bool
+	mu   sync.Mutex
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func (s *spinner) start(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.on || s.done != nil {
+		return
+	}
+	s.done = make(chan struct{})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		frames := []rune("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
+		t0 := time.Now()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			fmt.Fprintf(s.w, "\r%c %s… %ds ", frames[i%len(frames)], msg, int(time.Since(t0).Seconds()))
+			select {
+			case <-s.done:
+				fmt.Fprint(s.w, "\r\033[K")
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+func (s *spinner) stop() {
+	s.mu.Lock()
+	if s.done != nil {
+		close(s.done)
+		s.done = nil
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}

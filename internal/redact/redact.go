@@ -1,0 +1,64 @@
+// Package redact removes secrets from text that is shown to people: URLs in
+// logs, error messages and artifacts.
+package redact
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Mask replaces a secret.
+const Mask = "REDACTED"
+
+// safeParams are query parameters whose values are kept: they say what went
+// wrong or which client asked, and never grant access.
+var safeParams = map[string]bool{
+	"error":             true,
+	"error_description": true,
+	"error_uri":         true,
+	"client_id":         true,
+	"response_type":     true,
+	"response_mode":     true,
+	"scope":             true,
+	"redirect_uri":      true,
+	"prompt":            true,
+}
+
+// URL returns raw with the values of every query parameter that is not known
+// to be safe replaced by Mask, the fragment masked, and any user info
+// removed. A string that does not parse as a URL is masked whole.
+func URL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Mask
+	}
+	if u.User != nil {
+		u.User = url.User(Mask)
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k, vs := range q {
+			if safeParams[strings.ToLower(k)] {
+				continue
+			}
+			for i := range vs {
+				vs[i] = Mask
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	if u.Fragment != "" {
+		u.Fragment = Mask
+	}
+	return u.String()
+}
+
+// Secrets replaces every occurrence of each non-empty secret in s by Mask.
+func Secrets(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		if len(secret) >= 4 { // shorter strings would mask ordinary words
+			s = strings.ReplaceAll(s, secret, Mask)
+		}
+	}
+	return s
+}
