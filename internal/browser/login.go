@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
 
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
@@ -33,9 +34,10 @@ var probeJS string
 
 // Config describes one login.
 type Config struct {
-	Browser  string // binary; "" finds one
-	Headless bool
-	Profile  string // the persistent profile directory
+	Browser     string   // binary; "" finds one
+	BrowserArgs []string // extra switches, "--name" or "--name=value"
+	Headless    bool
+	Profile     string // the persistent profile directory
 
 	Backend      *url.URL // scheme, host and base path of the backend
 	LoginPath    string
@@ -146,6 +148,18 @@ func allocatorOptions(bin string, c Config) []chromedp.ExecAllocatorOption {
 	)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox, chromedp.Flag("test-type", true))
+	}
+	for _, a := range c.BrowserArgs {
+		name, value, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if name == "remote-debugging-port" {
+			// With a DevTools port chromedp talks over it instead of the pipe.
+			opts = append(opts, remote.WebSocket)
+		}
+		if ok {
+			opts = append(opts, chromedp.Flag(name, value))
+		} else {
+			opts = append(opts, chromedp.Flag(name, true))
+		}
 	}
 	if !c.Headless {
 		opts = append(opts, chromedp.VisibleWindow, chromedp.WindowSize(520, 720))

@@ -64,6 +64,7 @@ func login(ctx context.Context, o Options, env Env, stdio IO) (*loginResult, err
 	}
 	res, err := browser.Login(ctx, browser.Config{
 		Browser:       o.Browser,
+		BrowserArgs:   o.BrowserArgs,
 		Headless:      o.Headless,
 		Profile:       o.Profile,
 		Backend:       o.Backend,

@@ -33,6 +33,7 @@ type Options struct {
 
 	Profile       string
 	Browser       string
+	BrowserArgs   []string
 	Headless      bool
 	RemoteBrowser string
 
@@ -78,6 +79,7 @@ func flagSet(cmd string, o *Options) *pflag.FlagSet {
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "time limit of the whole login")
 	fs.StringVar(&o.Profile, "profile", "", "browser profile directory (default <config dir>/clilogin/profiles/<host_port>)")
 	fs.StringVar(&o.Browser, "browser", "", "Chrome or Chromium binary (default: search the usual names)")
+	fs.StringArrayVar(&o.BrowserArgs, "browser-arg", nil, "extra Chrome switch, e.g. --browser-arg=--proxy-server=host:3128 (repeatable)")
 	fs.BoolVar(&o.Headless, "headless", false, "run the browser without a window (default when CI=true or there is no display)")
 	fs.StringVarP(&o.Username, "username", "u", "", "sign in at the IdP as this user (password from CLILOGIN_PASSWORD or --password-stdin)")
 	fs.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
@@ -178,6 +180,11 @@ func parseOptions(args []string, env Env) (Options, error) {
 		"token-path": o.TokenPath, "whoami-path": o.WhoamiPath} {
 		if p != "" && !strings.HasPrefix(p, "/") {
 			return o, usageError("--%s must start with /, got %q", name, p)
+		}
+	}
+	for _, a := range o.BrowserArgs {
+		if !strings.HasPrefix(a, "--") {
+			return o, usageError("--browser-arg %q must be a switch starting with --", a)
 		}
 	}
 	if o.LoginPath == "" {

@@ -1,0 +1,185 @@
+// Package e2e runs the real clilogin binary against real parts: Chromium,
+// the Dex identity provider and the reference backend of the devstack, and
+// a Node.js backend with another OIDC provider.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clilogin/clilogin/devstack"
+)
+
+var (
+	cliBin string          // the clilogin binary under test
+	stack  *devstack.Stack // the shared Dex + backend stack
+)
+
+const password = "wonderland-42" // devstack.DemoUser's
+
+func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "clilogin-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	cliBin = filepath.Join(dir, "clilogin")
+	build := exec.Command("go", "build", "-o", cliBin, "./cmd/clilogin")
+	build.Dir = "../.." // the clilogin module, built with its own go.mod
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building clilogin: %v\n%s", err, out)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stack, err = devstack.Start(ctx, devstack.Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer stack.Close()
+	return m.Run()
+}
+
+// browserPaths are the Chromium binaries the tests use.
+var browserPaths = map[string]string{
+	"shell":    "/usr/lib/chromium/chromium-headless-shell",
+	"chromium": "/usr/lib/chromium/chromium",
+}
+
+// need skips the test when a part is missing on a developer's machine, and
+// fails it in CI (CI=true), where a skipped browser test would hide a gap.
+func need(t *testing.T, what, path string) {
+	t.Helper()
+	if _, err := exec.LookPath(path); err == nil {
+		return
+	}
+	msg := fmt.Sprintf("%s not found at %s; install it with: apt-get install -y chromium chromium-headless-shell xvfb nodejs npm (see README)", what, path)
+	if os.Getenv("CI") == "true" {
+		t.Fatal("CI: " + msg)
+	}
+	t.Skip(msg)
+}
+
+// result is one run of clilogin.
+type result struct {
+	stdout, stderr string
+	code           int
+	took           time.Duration
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d after %s\nstdout:\n%s\nstderr:\n%s", r.code, r.took.Round(time.Millisecond), r.stdout, r.stderr)
+}
+
+// run is one clilogin invocation with its own clean environment.
+type run struct {
+	args    []string
+	env     []string // extra NAME=value
+	stdin   string
+	home    string // HOME (and so the config and cache dirs); a temp dir by default
+	timeout time.Duration
+}
+
+// clilogin runs the binary and checks that it left no browser process and
+// no temporary folder behind.
+func clilogin(t *testing.T, r run) result {
+	t.Helper()
+	if r.home == "" {
+		r.home = t.TempDir()
+	}
+	if r.timeout == 0 {
+		r.timeout = time.Minute
+	}
+	tmp := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cliBin, r.args...)
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + r.home,
+		"XDG_CONFIG_HOME=" + filepath.Join(r.home, ".config"),
+		"XDG_CACHE_HOME=" + filepath.Join(r.home, ".cache"),
+		"TMPDIR=" + tmp,
+	}, r.env...)
+	cmd.Stdin = strings.NewReader(r.stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	res := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		res.code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("running clilogin: %v", err)
+	}
+	noBrowserLeft(t, r.home)
+	noBrowserLeft(t, tmp)
+	if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+		t.Errorf("clilogin left %d entries in TMPDIR, e.g. %s", len(entries), entries[0].Name())
+	}
+	return res
+}
+
+// noBrowserLeft fails when a process whose command line mentions dir (a
+// profile or temp dir of this test) is still running a moment after
+// clilogin exited.
+func noBrowserLeft(t *testing.T, dir string) {
+	t.Helper()
+	var left []string
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		left = processesMentioning(dir)
+		if len(left) == 0 {
+			return
+		}
+	}
+	t.Errorf("processes left behind: %q", left)
+}
+
+func processesMentioning(dir string) []string {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var found []string
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) == 0 { // gone, or a zombie
+			continue
+		}
+		if cmd := strings.ReplaceAll(string(b), "\x00", " "); strings.Contains(cmd, dir) {
+			found = append(found, filepath.Base(filepath.Dir(p))+": "+cmd[:min(len(cmd), 120)])
+		}
+	}
+	return found
+}
+
+// loginArgs are the arguments of a headless login with autofill.
+func loginArgs(backend, profile string, extra ...string) []string {
+	return append([]string{"login", "--backend", backend, "--headless",
+		"--username", devstack.DemoUser.Email, "--profile", profile, "--timeout", "30s"}, extra...)
+}
+
+func wantCode(t *testing.T, r result, code int) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("want exit %d, got %s", code, r)
+	}
+}
+
+func wantContains(t *testing.T, what, got, want string) {
+	t.Helper()
+	if !strings.Contains(got, want) {
+		t.Errorf("%s does not contain %q:\n%s", what, want, got)
+	}
+}
