@@ -145,4 +145,3 @@ func TestLoginHeadedAppWindowUnderXvfb(t *testing.T) {
 	wantContains(t, "stderr", stderr.String(), "opening a browser window to sign in to "+stack.BackendURL)
 	noBrowserLeft(t, profile)
 }
-
