@@ -19,7 +19,7 @@ import (
 )
 
 var (
-	cliBin string          // the clilogin binary under test
+	cliBin string          // the clilogin binary under test, built with -race
 	stack  *devstack.Stack // the shared Dex + backend stack
 )
 
@@ -35,7 +35,7 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	cliBin = filepath.Join(dir, "clilogin")
-	build := exec.Command("go", "build", "-o", cliBin, "./cmd/clilogin")
+	build := exec.Command("go", "build", "-race", "-o", cliBin, "./cmd/clilogin")
 	build.Dir = "../.." // the clilogin module, built with its own go.mod
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building clilogin: %v\n%s", err, out)

@@ -136,7 +136,8 @@ func TestLoginStoppedBackendExits5(t *testing.T) {
 	defer s.Close()
 	r := clilogin(t, run{args: loginArgs(s.BackendURL, filepath.Join(t.TempDir(), "p"))})
 	wantCode(t, r, 5)
-	wantContains(t, "stderr", r.stderr, "cannot reach the backend at "+s.BackendURL+"/login")
+	wantContains(t, "stderr", r.stderr, "clilogin: error: cannot reach the backend at "+strings.TrimPrefix(s.BackendURL, "http://"))
+	wantContains(t, "stderr", r.stderr, "clilogin: hint: check that the backend is running")
 	if r.took > 2*time.Second {
 		t.Errorf("took %s to notice the backend is down", r.took)
 	}

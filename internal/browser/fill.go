@@ -64,6 +64,10 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		return failure.New(failure.Refused, "sign in with a window (without --headless) to enter the code yourself",
 			"the identity provider asks for a one-time code, and clilogin has no way to make one")
 
+	case p.Consent && c.NoConsent && c.Headless:
+		return failure.New(failure.Refused, "drop --no-consent, or approve once in a window (without --headless)",
+			"the identity provider asks for consent at %s, and --no-consent forbids approving it", redact.URL(p.Href))
+
 	case p.Consent && !c.NoConsent:
 		if !f.once(p, "consent") {
 			return nil

@@ -55,14 +55,3 @@ func Find(path string, headless bool) (string, error) {
 		"install Chromium (Debian/Ubuntu: sudo apt-get install chromium) or pass its path to --browser",
 		"no Chrome or Chromium found")
 }
-
-// isHeadlessShell reports whether the binary is the old headless shell,
-// which has no window, ignores --app and takes no profile lock of its own.
-func isHeadlessShell(path string) bool {
-	for _, s := range headlessShells {
-		if p, err := exec.LookPath(s); err == nil && p == path {
-			return true
-		}
-	}
-	return false
-}

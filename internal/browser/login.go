@@ -174,6 +174,7 @@ type session struct {
 	lock        *profileLock
 	logf        func(string, ...any)
 	closeOnce   sync.Once
+	started     bool // the browser started and the page is attached
 
 	fatal chan error // the first failure seen by the event listener
 
@@ -193,21 +194,34 @@ func (s *session) start(ctx context.Context) error {
 		// subscribes to its events before anything is loaded.
 		done <- chromedp.Listen(s.bctx, s.onEvent)
 	}()
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	checked := make(chan error, 1)
+	go func() { checked <- preflight(pctx, s.cfg.Backend) }()
 	timer := time.NewTimer(time.Until(s.cfg.Deadline))
 	defer timer.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			return startError(err)
+	for {
+		select {
+		case err := <-checked:
+			if err != nil {
+				return err
+			}
+			checked = nil
+			continue
+		case err := <-done:
+			if err != nil {
+				return startError(err)
+			}
+			s.started = true
+		case <-ctx.Done():
+			return failure.Wrap(failure.Interrupted, "", errInterrupted)
+		case <-timer.C:
+			return failure.New(failure.Timeout, "the browser is slow to start on this machine; raise --timeout",
+				"timed out starting the browser")
 		}
-	case <-ctx.Done():
-		return failure.Wrap(failure.Interrupted, "", errInterrupted)
-	case <-timer.C:
-		return failure.New(failure.Timeout, "the browser is slow to start on this machine; raise --timeout",
-			"timed out starting the browser")
+		s.logf("browser started in %s", since(t0))
+		return nil
 	}
-	s.logf("browser started in %s", since(t0))
-	return nil
 }
 
 func startError(err error) error {
@@ -231,7 +245,7 @@ func startError(err error) error {
 func (s *session) close() {
 	s.closeOnce.Do(func() {
 		t0 := time.Now()
-		if chromedp.FromContext(s.bctx).Browser != nil {
+		if s.started { // else the start is abandoned: kill what it started
 			ctx, cancel := context.WithTimeout(s.bctx, 5*time.Second)
 			_ = chromedp.Cancel(ctx)
 			cancel()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -201,7 +200,7 @@ func parseOptions(args []string, env Env) (Options, error) {
 		}
 	}
 	if o.Profile == "" {
-		dir, err := os.UserConfigDir()
+		dir, err := userDir(env, "config")
 		if err != nil {
 			return o, failure.New(failure.Usage, "pass --profile DIR", "no user config directory for the browser profile: %w", err)
 		}
@@ -250,6 +249,40 @@ func hostPort(u *url.URL) string {
 	}
 	name := strings.Trim(strings.ToLower(u.Hostname()), "[]") + "_" + port
 	return strings.NewReplacer(":", "_", "/", "_").Replace(name)
+}
+
+// userDir is os.UserConfigDir or os.UserCacheDir (kind "config" or
+// "cache"), read from env.
+func userDir(env Env, kind string) (string, error) {
+	get := func(k string) string { v, _ := env(k); return v }
+	home := get("HOME")
+	switch runtime.GOOS {
+	case "windows":
+		if kind == "config" {
+			if d := get("AppData"); d != "" {
+				return d, nil
+			}
+		} else if d := get("LocalAppData"); d != "" {
+			return d, nil
+		}
+		return "", errors.New("%AppData% or %LocalAppData% is not set")
+	case "darwin", "ios":
+		if home == "" {
+			return "", errors.New("$HOME is not set")
+		}
+		if kind == "config" {
+			return filepath.Join(home, "Library", "Application Support"), nil
+		}
+		return filepath.Join(home, "Library", "Caches"), nil
+	}
+	xdg := map[string]string{"config": "XDG_CONFIG_HOME", "cache": "XDG_CACHE_HOME"}[kind]
+	if d := get(xdg); filepath.IsAbs(d) {
+		return d, nil
+	}
+	if home == "" {
+		return "", fmt.Errorf("neither $%s nor $HOME is set", xdg)
+	}
+	return filepath.Join(home, "."+kind), nil
 }
 
 // defaultHeadless is true in CI and where no display is available.

@@ -1,0 +1,50 @@
+# clilogin — see README.md. The two commands: make demo, make test.
+GO        ?= go
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build demo test unit e2e lint bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/clilogin ./cmd/clilogin
+
+bin/devstack: $(shell find devstack -name '*.go' -not -name '*_test.go') devstack/go.mod
+	cd devstack && $(GO) build -o ../bin/devstack ./cmd/devstack
+
+## demo: install Chromium if needed, start the demo stack, sign in to it
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory build bin/devstack
+	@scripts/demo.sh
+
+## test: lint, unit tests (with -race) and end-to-end tests in real Chromium
+test: lint unit e2e
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+e2e: testdata/nodestack/node_modules/.package-lock.json
+	@scripts/deps.sh test
+	cd devstack && $(GO) test -count=1 -timeout 8m ./...
+
+testdata/nodestack/node_modules/.package-lock.json: testdata/nodestack/package-lock.json
+	@scripts/deps.sh test
+	cd testdata/nodestack && npm ci --no-audit --no-fund --loglevel=error
+
+lint:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: the files above need formatting" >&2; exit 1; }
+	$(GO) vet ./...
+	cd devstack && $(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	cd devstack && $(GO) run $(STATICCHECK) ./...
+	$(GO) mod tidy -diff
+	cd devstack && $(GO) mod tidy -diff
+
+## bench: speed and memory figures (see README)
+bench: build bin/devstack
+	@scripts/deps.sh test
+	cd devstack && $(GO) test -run '^$$' -bench . -benchtime 5x -count 1 ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clilogin/clilogin/internal/failure"
+)
+
+func envOf(m map[string]string) Env {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestParseOptions(t *testing.T) {
+	display := map[string]string{"DISPLAY": ":0", "XDG_CONFIG_HOME": "/cfg"}
+	tests := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		check func(t *testing.T, o Options)
+	}{
+		{
+			name: "defaults",
+			args: []string{"login", "--backend", "https://api.example.com/"},
+			env:  display,
+			check: func(t *testing.T, o Options) {
+				if o.Backend.String() != "https://api.example.com" {
+					t.Errorf("backend = %s", o.Backend)
+				}
+				if o.LoginPath != "/login" || o.CallbackPath != "/callback" || o.TokenPath != "/user/token" || o.WhoamiPath != "/user/id" {
+					t.Errorf("paths = %q %q %q %q", o.LoginPath, o.CallbackPath, o.TokenPath, o.WhoamiPath)
+				}
+				if o.Success.String() != "text:ok" || o.Timeout != 5*time.Minute || o.Output != "text" {
+					t.Errorf("success %s timeout %s output %s", o.Success, o.Timeout, o.Output)
+				}
+				if o.Headless {
+					t.Error("headless with a display and no CI")
+				}
+				if want := filepath.Join("/cfg", "clilogin", "profiles", "api.example.com_443"); o.Profile != want {
+					t.Errorf("profile = %s, want %s", o.Profile, want)
+				}
+			},
+		},
+		{
+			name: "environment fills what flags do not set",
+			args: []string{"login", "--timeout", "30s"},
+			env: map[string]string{"DISPLAY": ":0", "CLILOGIN_BACKEND": "http://127.0.0.1:8080/app",
+				"CLILOGIN_TIMEOUT": "1m", "CLILOGIN_USERNAME": "alice", "CLILOGIN_SUCCESS": "css:#done",
+				"CLILOGIN_TOKEN_PATH": "", "CLILOGIN_PROFILE": "/p", "CLILOGIN_BROWSER_ARG": "--lang=en"},
+			check: func(t *testing.T, o Options) {
+				if o.Backend.String() != "http://127.0.0.1:8080/app" || o.Username != "alice" || o.Profile != "/p" {
+					t.Errorf("backend %s user %s profile %s", o.Backend, o.Username, o.Profile)
+				}
+				if o.Timeout != 30*time.Second {
+					t.Errorf("timeout = %s: the flag must win over CLILOGIN_TIMEOUT", o.Timeout)
+				}
+				if o.Success.Kind != "css" || o.Success.Value != "#done" {
+					t.Errorf("success = %s", o.Success)
+				}
+				if o.TokenPath != "" || o.WhoamiPath != "" {
+					t.Errorf("empty CLILOGIN_TOKEN_PATH must skip token and whoami: %q %q", o.TokenPath, o.WhoamiPath)
+				}
+				if len(o.BrowserArgs) != 1 || o.BrowserArgs[0] != "--lang=en" {
+					t.Errorf("browser args = %q", o.BrowserArgs)
+				}
+			},
+		},
+		{
+			name: "headless by default in CI",
+			args: []string{"login", "-b", "https://x.example"},
+			env:  map[string]string{"DISPLAY": ":0", "CI": "true"},
+			check: func(t *testing.T, o Options) {
+				if !o.Headless {
+					t.Error("not headless with CI=true")
+				}
+			},
+		},
+		{
+			name: "headless by default without a display",
+			args: []string{"login", "-b", "https://x.example"},
+			env:  map[string]string{},
+			check: func(t *testing.T, o Options) {
+				if want := "/home/u/.config/clilogin/profiles/x.example_443"; o.Profile != want {
+					t.Errorf("profile = %s, want %s", o.Profile, want)
+				}
+				if !o.Headless {
+					t.Error("not headless without DISPLAY")
+				}
+			},
+		},
+		{
+			name: "--headless=false wins over CI",
+			args: []string{"login", "-b", "https://x.example", "--headless=false"},
+			env:  map[string]string{"CI": "true"},
+			check: func(t *testing.T, o Options) {
+				if o.Headless {
+					t.Error("headless although --headless=false")
+				}
+			},
+		},
+		{
+			name: "http on loopback names and IPv6",
+			args: []string{"login", "-b", "http://[::1]:9000"},
+			env:  display,
+			check: func(t *testing.T, o Options) {
+				if !strings.HasSuffix(o.Profile, "::1_9000") && !strings.HasSuffix(o.Profile, "__1_9000") {
+					t.Errorf("profile = %s", o.Profile)
+				}
+			},
+		},
+		{
+			name: "http elsewhere with --insecure-http",
+			args: []string{"login", "-b", "http://intranet.example", "--insecure-http", "-o", "json", "-v"},
+			env:  display,
+			check: func(t *testing.T, o Options) {
+				if o.Output != "json" || !o.Verbose || !o.InsecureHTTP {
+					t.Errorf("%+v", o)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, ok := tt.env["HOME"]; !ok && tt.env != nil {
+				tt.env["HOME"] = "/home/u"
+			}
+			o, err := parseOptions(tt.args, envOf(tt.env))
+			if err != nil {
+				t.Fatalf("parseOptions: %v", err)
+			}
+			tt.check(t, o)
+		})
+	}
+}
+
+func TestParseOptionsRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // in the error
+	}{
+		{"no command", nil, nil, "no command given"},
+		{"unknown command", []string{"logon"}, nil, `unknown command "logon"`},
+		{"unknown flag", []string{"login", "-b", "https://x.example", "--bogus"}, nil, "unknown flag: --bogus"},
+		{"no backend", []string{"login"}, nil, "--backend is required"},
+		{"not a URL", []string{"login", "-b", "://x"}, nil, "is not a URL"},
+		{"no scheme", []string{"login", "-b", "api.example.com"}, nil, "must start with https:// or http://"},
+		{"ftp", []string{"login", "-b", "ftp://api.example.com"}, nil, "must start with https:// or http://"},
+		{"no host", []string{"login", "-b", "https://"}, nil, "has no host"},
+		{"query", []string{"login", "-b", "https://x.example/?a=b"}, nil, "must not hold user info, a query or a fragment"},
+		{"user info", []string{"login", "-b", "https://u:p@x.example"}, nil, "must not hold user info"},
+		{"http not loopback", []string{"login", "-b", "http://api.example.com"}, nil, "uses http:// on a host that is not loopback"},
+		{"password flag", []string{"login", "-b", "https://x.example", "--password", "hunter2"}, nil, "--password is refused"},
+		{"bad marker", []string{"login", "-b", "https://x.example", "--success", "ok"}, nil, "--success"},
+		{"bad marker kind", []string{"login", "-b", "https://x.example", "--success", "regex:o+k"}, nil, "not text, css or xpath"},
+		{"bad timeout", []string{"login", "-b", "https://x.example", "--timeout", "soon"}, nil, "invalid argument"},
+		{"negative timeout", []string{"login", "-b", "https://x.example", "--timeout", "-1s"}, nil, "--timeout must be positive"},
+		{"bad env", []string{"login", "-b", "https://x.example"}, map[string]string{"CLILOGIN_TIMEOUT": "soon"}, "CLILOGIN_TIMEOUT"},
+		{"bad output", []string{"login", "-b", "https://x.example", "-o", "yaml"}, nil, "--output must be text, json or env"},
+		{"relative path", []string{"login", "-b", "https://x.example", "--token-path", "token"}, nil, "--token-path must start with /"},
+		{"empty login path", []string{"login", "-b", "https://x.example", "--login-path", ""}, nil, "--login-path cannot be empty"},
+		{"browser arg not a switch", []string{"login", "-b", "https://x.example", "--browser-arg", "x"}, nil, "must be a switch"},
+		{"extra argument", []string{"login", "-b", "https://x.example", "extra"}, nil, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseOptions(tt.args, envOf(tt.env))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %q", err, tt.want)
+			}
+			if failure.KindOf(err) != failure.Usage {
+				t.Errorf("kind = %v, want usage", failure.KindOf(err))
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Error("the error shows the password")
+			}
+		})
+	}
+}
+
+func TestRunShowsErrorAndHintAndExitCode(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), []string{"login", "-b", "http://api.example.com"}, envOf(nil), IO{Out: &out, Err: &errb})
+	if code != ExitUsage {
+		t.Errorf("exit %d, want %d", code, ExitUsage)
+	}
+	if out.Len() != 0 {
+		t.Errorf("stdout not empty: %q", out.String())
+	}
+	want := "clilogin: error: --backend http://api.example.com uses http:// on a host that is not loopback\n" +
+		"clilogin: hint: use https://, or pass --insecure-http if you accept sending the session in clear text\n"
+	if errb.String() != want {
+		t.Errorf("stderr =\n%s\nwant\n%s", errb.String(), want)
+	}
+}
+
+func TestRunHelpAndVersionAndCompletion(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--help"}, "clilogin login --backend URL"},
+		{[]string{"login", "--help"}, "--success"},
+		{[]string{"version"}, "clilogin "},
+		{[]string{"completion", "bash"}, "complete -F _clilogin clilogin"},
+		{[]string{"completion", "zsh"}, "compdef _clilogin clilogin"},
+		{[]string{"completion", "fish"}, "complete -c clilogin"},
+	} {
+		var out, errb bytes.Buffer
+		if code := Run(context.Background(), tt.args, envOf(nil), IO{Out: &out, Err: &errb}); code != 0 {
+			t.Errorf("%v: exit %d: %s", tt.args, code, errb.String())
+		}
+		if !strings.Contains(out.String(), tt.want) {
+			t.Errorf("%v: stdout does not contain %q:\n%s", tt.args, tt.want, out.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := Run(context.Background(), []string{"completion", "powershell"}, envOf(nil), IO{Out: &out, Err: &errb}); code != ExitUsage {
+		t.Errorf("completion powershell: exit %d", code)
+	}
+}
+
+func TestRunMapsEveryKindToItsExitCode(t *testing.T) {
+	for kind, code := range map[failure.Kind]int{
+		failure.Internal: 1, failure.Usage: 2, failure.Timeout: 3, failure.Refused: 4,
+		failure.Unreachable: 5, failure.Browser: 6, failure.Interrupted: 130,
+	} {
+		var errb bytes.Buffer
+		got := report(failure.New(kind, "do this", "that went wrong"), Options{}, IO{Err: &errb})
+		if got != code {
+			t.Errorf("kind %v: exit %d, want %d", kind, got, code)
+		}
+		if kind != failure.Interrupted && !strings.Contains(errb.String(), "clilogin: error: that went wrong\nclilogin: hint: do this\n") {
+			t.Errorf("kind %v: stderr = %q", kind, errb.String())
+		}
+	}
+}

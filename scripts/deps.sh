@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what clilogin's demo or tests need and this machine lacks, from
+# Debian's packages. Usage: scripts/deps.sh demo|test
+set -euo pipefail
+what=${1:-test}
+
+pkgs=()
+[ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || pkgs+=(chromium)
+if [ "$what" = test ]; then
+  [ -x /usr/lib/chromium/chromium ] || pkgs+=(chromium)
+  [ -x /usr/lib/chromium/chromium-headless-shell ] || pkgs+=(chromium-headless-shell)
+  command -v Xvfb >/dev/null 2>&1 || pkgs+=(xvfb)
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
+if ! command -v go >/dev/null 2>&1; then
+  echo "deps: error: Go is not installed; get Go 1.25 or newer from https://go.dev/dl/" >&2
+  exit 1
+fi
+[ ${#pkgs[@]} -eq 0 ] && exit 0
+
+mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
+echo "deps: installing ${pkgs[*]} (apt-get)" >&2
+if [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+else
+  echo "deps: error: missing ${pkgs[*]}" >&2
+  echo "deps: hint: run: sudo apt-get install -y ${pkgs[*]}" >&2
+  exit 1
+fi
