@@ -2,14 +2,16 @@ module github.com/clilogin/clilogin
 
 go 1.26.8
 
-require github.com/chromedp/cdproto v0.159.0
+require (
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
+	github.com/go-resty/resty/v2 v2.17.2
+	github.com/spf13/pflag v1.1.0
+	golang.org/x/term v0.47.0
+)
 
 require (
-	github.com/chromedp/chromedp v0.23.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-	github.com/go-resty/resty/v2 v2.17.2 // indirect
-	github.com/spf13/pflag v1.1.0 // indirect
 	golang.org/x/net v0.43.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/term v0.47.0 // indirect
 )

@@ -29,7 +29,8 @@ const maxBody = 1 << 20
 // Client calls one backend.
 type Client struct {
 	backend *url.URL
-	http    *resty.Client
+	timeout time.Duration
+	http    *resty.Client // no cookies: for the bearer token
 }
 
 // New returns a client for the backend (scheme, host, optional port and base
@@ -37,9 +38,17 @@ type Client struct {
 // cookies nor the bearer token ever reach another host. HTTPS_PROXY and
 // NO_PROXY are honoured.
 func New(backend *url.URL, timeout time.Duration) *Client {
-	origin := backend.Scheme + "://" + backend.Host
-	r := resty.New().
-		SetTimeout(timeout).
+	c := &Client{backend: backend, timeout: timeout}
+	c.http = c.newHTTP(nil)
+	return c
+}
+
+// newHTTP returns a resty client with its own http.Client (resty's Clone
+// shares it, and so would share a cookie jar) and the given jar, if any.
+func (c *Client) newHTTP(jar http.CookieJar) *resty.Client {
+	origin := c.backend.Scheme + "://" + c.backend.Host
+	r := resty.NewWithClient(&http.Client{Jar: jar}).
+		SetTimeout(c.timeout).
 		SetRedirectPolicy(resty.RedirectPolicyFunc(func(req *http.Request, via []*http.Request) error {
 			if req.URL.Scheme+"://"+req.URL.Host != origin || len(via) >= 5 {
 				return http.ErrUseLastResponse // hand the redirect to the caller, follow nothing
@@ -47,7 +56,7 @@ func New(backend *url.URL, timeout time.Duration) *Client {
 			return nil
 		}))
 	r.SetLogger(discardLogger{})
-	return &Client{backend: backend, http: r}
+	return r
 }
 
 // URL returns the backend URL with path appended to its base path.
@@ -68,7 +77,7 @@ func (c *Client) Token(ctx context.Context, path string, cs []cookies.Cookie) (s
 			"the browser login did not leave a session cookie for the backend; check --backend and --callback-path",
 			"no session cookie for %s: %w", u.Host, err)
 	}
-	resp, err := c.http.Clone().SetCookieJar(jar).R().SetContext(ctx).Get(target)
+	resp, err := c.newHTTP(jar).R().SetContext(ctx).Get(target)
 	if err != nil {
 		return "", transportError("token", target, err)
 	}

@@ -90,3 +90,27 @@ func liveChromeLock(dir string) (int, bool) {
 	}
 	return pid, true
 }
+
+// RemoveProfile deletes a browser profile, and with it the IdP sessions it
+// keeps. It refuses a profile in use and a directory that does not look
+// like a browser profile, so that a wrong path deletes nothing.
+func RemoveProfile(dir string) error {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	_, errLock := os.Stat(filepath.Join(dir, lockName))
+	_, errState := os.Stat(filepath.Join(dir, "Local State"))
+	if errLock != nil && errState != nil {
+		return failure.New(failure.Usage, "check the path; delete it by hand if it really is a profile",
+			"%s does not look like a browser profile; not deleted", dir)
+	}
+	lock, err := lockProfile(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
+	if err := os.RemoveAll(dir); err != nil {
+		return failure.New(failure.Internal, "delete it by hand", "cannot delete the browser profile: %w", err)
+	}
+	return nil
+}

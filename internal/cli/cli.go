@@ -54,13 +54,31 @@ func Run(ctx context.Context, args []string, env Env, stdio IO) int {
 
 func runCommand(ctx context.Context, o Options, env Env, stdio IO) error {
 	switch o.Command {
-	case "login":
-		return runLogin(ctx, o, env, stdio)
 	case "version":
 		fmt.Fprintln(stdio.Out, "clilogin", version())
 		return nil
 	case "completion":
 		return runCompletion(o.Args, stdio.Out)
+	}
+	a, err := newApp(o, env, stdio)
+	if err != nil {
+		return err
+	}
+	switch o.Command {
+	case "login":
+		return runLogin(ctx, a)
+	case "token":
+		return runToken(ctx, a)
+	case "whoami":
+		return runWhoami(ctx, a)
+	case "cookies":
+		return runCookies(ctx, a)
+	case "exec":
+		return runExec(ctx, a)
+	case "status":
+		return runStatus(a)
+	case "logout":
+		return runLogout(a)
 	}
 	return fmt.Errorf("command %q has no implementation", o.Command)
 }
@@ -69,6 +87,10 @@ func runCommand(ctx context.Context, o Options, env Env, stdio IO) error {
 func report(err error, o Options, stdio IO) int {
 	if err == nil {
 		return ExitOK
+	}
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code) // exec's command said it all
 	}
 	kind := failure.KindOf(err)
 	if kind == failure.Interrupted {

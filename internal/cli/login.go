@@ -12,51 +12,60 @@ import (
 
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/browser"
+	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/failure"
-	"github.com/clilogin/clilogin/internal/token"
 )
 
-// loginResult is what a login gives.
-type loginResult struct {
-	Backend   string     `json:"backend"`
-	Identity  string     `json:"identity,omitempty"`
-	ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
-	token     string
-}
-
-func runLogin(ctx context.Context, o Options, env Env, stdio IO) error {
-	r, err := login(ctx, o, env, stdio)
+func runLogin(ctx context.Context, a *app) error {
+	e, err := a.login(ctx)
 	if err != nil {
 		return err
 	}
-	switch o.Output {
+	a.save(e)
+	switch a.o.Output {
 	case "json":
-		return json.NewEncoder(stdio.Out).Encode(r)
+		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: e.Identity, ExpiresAt: timePtr(e.TokenExpiresAt)})
 	case "env":
-		fmt.Fprintf(stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(r.Backend))
-		if r.Identity != "" {
-			fmt.Fprintf(stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(r.Identity))
+		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(e.Backend))
+		if e.Identity != "" {
+			fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(e.Identity))
 		}
 		return nil
 	}
-	if r.Identity == "" {
-		fmt.Fprintf(stdio.Out, "logged in to %s\n", r.Backend)
+	if e.Identity == "" {
+		fmt.Fprintf(a.stdio.Out, "logged in to %s\n", e.Backend)
 		return nil
 	}
-	fmt.Fprintf(stdio.Out, "logged in to %s as %s\n", r.Backend, r.Identity)
+	fmt.Fprintf(a.stdio.Out, "logged in to %s as %s\n", e.Backend, e.Identity)
 	return nil
 }
 
-// login runs the browser login, then fetches the token and the identity.
-func login(ctx context.Context, o Options, env Env, stdio IO) (*loginResult, error) {
-	log := &logger{w: stdio.Err, on: o.Verbose, start: time.Now()}
-	deadline := log.start.Add(o.Timeout)
-	password, err := readPassword(o, env, stdio.In)
-	if err != nil {
-		return nil, err
-	}
-	client := api.New(o.Backend, o.Timeout)
+// loginJSON is login's -o json: no token.
+type loginJSON struct {
+	Backend   string     `json:"backend"`
+	Identity  string     `json:"identity,omitempty"`
+	ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
+}
 
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func writeJSON(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}
+
+// login runs the browser login, then fetches the token and the identity.
+func (a *app) login(ctx context.Context) (cache.Entry, error) {
+	o, stdio, log := a.o, a.stdio, a.log
+	deadline := time.Now().Add(o.Timeout)
+	password, err := readPassword(o, a.env, stdio.In)
+	if err != nil {
+		return cache.Entry{}, err
+	}
 	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose}
 	defer sp.stop()
 	if !o.Headless {
@@ -71,7 +80,7 @@ func login(ctx context.Context, o Options, env Env, stdio IO) (*loginResult, err
 		LoginPath:     o.LoginPath,
 		CallbackPath:  o.CallbackPath,
 		Marker:        o.Success,
-		CookieURLs:    cookieURLs(client, o),
+		CookieURLs:    cookieURLs(a.client, o),
 		Username:      o.Username,
 		Password:      password,
 		UsernameField: o.UsernameField,
@@ -84,38 +93,44 @@ func login(ctx context.Context, o Options, env Env, stdio IO) (*loginResult, err
 	})
 	sp.stop()
 	if err != nil {
-		return nil, err
+		return cache.Entry{}, err
 	}
 	// The browser closes while the backend is asked for the token.
 	defer res.Wait()
 	log.logf("login finished at %s", res.URL)
 
-	r := &loginResult{Backend: o.Backend.String()}
+	e := cache.Entry{Backend: o.Backend.String(), Cookies: res.Cookies}
 	if o.TokenPath == "" {
-		return r, nil
+		return e, nil
 	}
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	tok, err := client.Token(actx, o.TokenPath, res.Cookies)
-	if err != nil {
-		return nil, err
+	if e.Token, err = a.client.Token(actx, o.TokenPath, res.Cookies); err != nil {
+		return cache.Entry{}, err
 	}
+	e.TokenExpiresAt = expiry(e.Token)
 	log.logf("got a token from %s", o.TokenPath)
-	r.token = tok
-	if exp, ok, err := token.Expiry(tok); err == nil && ok {
-		r.ExpiresAt = &exp
-	}
 	if o.WhoamiPath != "" {
-		if r.Identity, err = client.WhoAmI(actx, o.WhoamiPath, tok); err != nil {
-			return nil, err
+		if e.Identity, err = a.whoami(actx, e.Token); err != nil {
+			return cache.Entry{}, err
 		}
-		log.logf("%s says the token is %s", o.WhoamiPath, r.Identity)
 	}
-	if o.ExpectIdentity != "" && r.Identity != o.ExpectIdentity {
-		return nil, failure.New(failure.Refused, "sign in as the expected user, or fix --expect-identity",
-			"logged in as %q, expected %q", r.Identity, o.ExpectIdentity)
+	return e, nil
+}
+
+// whoami asks the whoami path who the token is and checks
+// --expect-identity.
+func (a *app) whoami(ctx context.Context, tok string) (string, error) {
+	id, err := a.client.WhoAmI(ctx, a.o.WhoamiPath, tok)
+	if err != nil {
+		return "", err
 	}
-	return r, nil
+	a.log.logf("%s says the token is %s", a.o.WhoamiPath, id)
+	if a.o.ExpectIdentity != "" && id != a.o.ExpectIdentity {
+		return "", failure.New(failure.Refused, "sign in as the expected user, or fix --expect-identity",
+			"logged in as %q, expected %q", id, a.o.ExpectIdentity)
+	}
+	return id, nil
 }
 
 // cookieURLs are the backend URLs whose cookies are taken from the browser:

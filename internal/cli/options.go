@@ -7,12 +7,14 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/clilogin/clilogin/internal/browser"
+	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
@@ -44,6 +46,11 @@ type Options struct {
 	NoConsent      bool
 	ExpectIdentity string
 
+	MinTTL        time.Duration
+	Force         bool
+	Format        string
+	DeleteProfile bool // logout --profile
+
 	Output    string
 	Artifacts string
 	Verbose   bool
@@ -53,11 +60,23 @@ type Options struct {
 // Env reads the environment. Tests pass a map's lookup.
 type Env func(name string) (string, bool)
 
-// commands lists the commands and whether they need --backend.
-var commands = map[string]bool{
-	"login":      true,
-	"version":    false,
-	"completion": false,
+// command describes which flags a command takes.
+type command struct {
+	backend bool // --backend is required
+	browser bool // may run a browser login: all login flags
+	cached  bool // serves from the cache: --min-ttl, --force
+}
+
+var commands = map[string]command{
+	"login":      {backend: true, browser: true},
+	"token":      {backend: true, browser: true, cached: true},
+	"whoami":     {backend: true, browser: true, cached: true},
+	"cookies":    {backend: true, browser: true, cached: true},
+	"exec":       {backend: true, browser: true, cached: true},
+	"status":     {},
+	"logout":     {backend: true},
+	"version":    {},
+	"completion": {},
 }
 
 // flagSet defines the flags of cmd, bound to o.
@@ -65,11 +84,33 @@ func flagSet(cmd string, o *Options) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("clilogin "+cmd, pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.BoolVarP(&o.Help, "help", "h", false, "show this help")
-	if !commands[cmd] {
+	c := commands[cmd]
+	if c.backend || cmd == "status" {
+		help := "the backend: scheme, host, optional port and base path (required)"
+		if cmd == "status" {
+			help = "show this backend only"
+		}
+		fs.StringP("backend", "b", "", help)
+		fs.BoolVar(&o.InsecureHTTP, "insecure-http", false, "allow http:// for a backend that is not on loopback")
+	}
+	switch cmd {
+	case "status":
+		fs.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+		return fs
+	case "logout":
+		fs.StringVar(&o.Profile, "profile", "", "also delete the browser profile (the IdP session): the default one, or --profile=DIR")
+		fs.Lookup("profile").NoOptDefVal = profileDefault
+		return fs
+	case "cookies":
+		fs.StringVar(&o.Format, "format", "netscape", "netscape (curl -b, wget), json, playwright (storageState) or header (Cookie: value)")
+	}
+	if c.cached {
+		fs.DurationVar(&o.MinTTL, "min-ttl", time.Minute, "reuse a cached token only if it is valid at least this long")
+		fs.BoolVar(&o.Force, "force", false, "ignore the cached token and cookies: run the browser login")
+	}
+	if !c.browser {
 		return fs
 	}
-	fs.StringP("backend", "b", "", "the backend: scheme, host, optional port and base path (required)")
-	fs.BoolVar(&o.InsecureHTTP, "insecure-http", false, "allow http:// for a backend that is not on loopback")
 	fs.StringVar(&o.LoginPath, "login-path", "/login", "path that starts the login")
 	fs.StringVar(&o.CallbackPath, "callback-path", "/callback", "path the IdP redirects back to")
 	fs.StringVar(&o.TokenPath, "token-path", "/user/token", `path that answers the token ("" skips it)`)
@@ -127,16 +168,15 @@ func parseOptions(args []string, env Env) (Options, error) {
 	if o.Help {
 		return o, nil
 	}
-	if !commands[o.Command] {
-		return o, nil
-	}
-	if fs.Changed("password") {
+	c := commands[o.Command]
+	if fs.Lookup("password") != nil && fs.Changed("password") {
 		return o, failure.New(failure.Usage, "put the password in CLILOGIN_PASSWORD, or pipe it to --password-stdin",
 			"--password is refused: a password on the command line is visible to every user of the machine")
 	}
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Changed || f.Name == "help" || f.Name == "password" || envErr != nil {
+		if f.Changed || f.Name == "help" || f.Name == "password" || envErr != nil ||
+			o.Command == "logout" && f.Name == "profile" { // deleting takes an explicit flag
 			return
 		}
 		if v, ok := env(envName(f.Name)); ok {
@@ -148,8 +188,28 @@ func parseOptions(args []string, env Env) (Options, error) {
 	if envErr != nil {
 		return o, envErr
 	}
-	if len(o.Args) > 0 {
-		return o, usageError("unexpected argument %q", o.Args[0])
+	switch o.Command {
+	case "exec":
+		if len(o.Args) == 0 {
+			return o, usageError("exec needs a command: clilogin exec -b URL -- CMD [ARGS]")
+		}
+	case "completion":
+	default:
+		if len(o.Args) > 0 {
+			return o, usageError("unexpected argument %q", o.Args[0])
+		}
+	}
+	if o.Command == "logout" && o.Profile != "" {
+		o.DeleteProfile = true
+		if o.Profile == profileDefault {
+			o.Profile = ""
+		}
+	}
+	if !c.backend && !(o.Command == "status" && fs.Changed("backend")) {
+		if o.Command == "status" && o.Output != "text" && o.Output != "json" {
+			return o, usageError("--output must be text or json, got %q", o.Output)
+		}
+		return o, nil
 	}
 
 	raw, _ := fs.GetString("backend")
@@ -162,6 +222,18 @@ func parseOptions(args []string, env Env) (Options, error) {
 		return o, err
 	}
 	o.Backend = u
+	if o.Command == "logout" {
+		return o, nil // the profile to delete, if any, is chosen by logout
+	}
+	if !c.browser {
+		return o, o.defaultProfile(env)
+	}
+	if o.Command == "cookies" && !slices.Contains(cookies.Formats, o.Format) {
+		return o, usageError("--format must be one of %s, got %q", strings.Join(cookies.Formats, ", "), o.Format)
+	}
+	if c.cached && o.MinTTL < 0 {
+		return o, usageError("--min-ttl must not be negative, got %s", o.MinTTL)
+	}
 
 	success, _ := fs.GetString("success")
 	if o.Success, err = browser.ParseMarker(success); err != nil {
@@ -199,14 +271,23 @@ func parseOptions(args []string, env Env) (Options, error) {
 			o.Headless = defaultHeadless(env)
 		}
 	}
-	if o.Profile == "" {
-		dir, err := userDir(env, "config")
-		if err != nil {
-			return o, failure.New(failure.Usage, "pass --profile DIR", "no user config directory for the browser profile: %w", err)
-		}
-		o.Profile = filepath.Join(dir, "clilogin", "profiles", hostPort(o.Backend))
+	return o, o.defaultProfile(env)
+}
+
+// profileDefault is the value of a bare "logout --profile".
+const profileDefault = "\x00default"
+
+// defaultProfile sets the profile directory when none was given.
+func (o *Options) defaultProfile(env Env) error {
+	if o.Profile != "" {
+		return nil
 	}
-	return o, nil
+	dir, err := userDir(env, "config")
+	if err != nil {
+		return failure.New(failure.Usage, "pass --profile DIR", "no user config directory for the browser profile: %w", err)
+	}
+	o.Profile = filepath.Join(dir, "clilogin", "profiles", hostPort(o.Backend))
+	return nil
 }
 
 // parseBackend checks a --backend URL.

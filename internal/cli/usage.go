@@ -32,7 +32,7 @@ func usage(cmd string) string {
 	fs := flagSet(cmd, &o)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage:\n  clilogin %s [flags]\n\nFlags:\n%s", cmd, fs.FlagUsages())
-	if commands[cmd] {
+	if commands[cmd].browser {
 		b.WriteString("\nThe password is never a flag: set CLILOGIN_PASSWORD or use --password-stdin.\n")
 	}
 	return b.String()

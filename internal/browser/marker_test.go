@@ -1,0 +1,104 @@
+package browser
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseMarkerAcceptsTextCSSAndXPath(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Marker
+	}{
+		{"text:ok", Marker{Kind: "text", Value: "ok"}},
+		{"text:Login ok!", Marker{Kind: "text", Value: "Login ok!"}},
+		{"text: spaced ", Marker{Kind: "text", Value: " spaced "}}, // kept as given
+		{"text:a:b:c", Marker{Kind: "text", Value: "a:b:c"}},       // only the first colon separates
+		{"css:#logged-in", Marker{Kind: "css", Value: "#logged-in"}},
+		{"css:a[href^='https:']", Marker{Kind: "css", Value: "a[href^='https:']"}},
+		{"xpath://div[@id='ok']", Marker{Kind: "xpath", Value: "//div[@id='ok']"}},
+		{"xpath:count(//li) > 0", Marker{Kind: "xpath", Value: "count(//li) > 0"}},
+		{"text:ünïcødé ✓", Marker{Kind: "text", Value: "ünïcødé ✓"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseMarker(tt.in)
+			if err != nil {
+				t.Fatalf("ParseMarker(%q) error: %v", tt.in, err)
+			}
+			if got != tt.want {
+				t.Errorf("ParseMarker(%q) = %+v, want %+v", tt.in, got, tt.want)
+			}
+			if got.String() != tt.in {
+				t.Errorf("ParseMarker(%q).String() = %q, want the input back", tt.in, got.String())
+			}
+		})
+	}
+}
+
+func TestParseMarkerRejectsBadMarkers(t *testing.T) {
+	tests := []struct {
+		in      string
+		wantMsg string
+	}{
+		{"", "no kind"},
+		{"ok", "no kind"},
+		{"Login ok!", "no kind"},
+		{"TEXT:ok", "not text, css or xpath"},
+		{"Text:ok", "not text, css or xpath"},
+		{" text:ok", "not text, css or xpath"},
+		{"html:<p>", "not text, css or xpath"},
+		{"regex:o+k", "not text, css or xpath"},
+		{":ok", "not text, css or xpath"},
+		{"text:", "empty"},
+		{"css:", "empty"},
+		{"xpath:   ", "empty"},
+		{"text:\t\n", "empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseMarker(tt.in)
+			if err == nil {
+				t.Fatalf("ParseMarker(%q) = %+v, want an error", tt.in, got)
+			}
+			if got != (Marker{}) {
+				t.Errorf("ParseMarker(%q) returned %+v with its error, want the zero Marker", tt.in, got)
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("ParseMarker(%q) error %q, want it to say %q", tt.in, err, tt.wantMsg)
+			}
+		})
+	}
+}
+
+// FuzzParseMarker checks that ParseMarker never panics, that what it accepts
+// is well formed, and that a marker's String() parses back to the marker.
+func FuzzParseMarker(f *testing.F) {
+	for _, s := range []string{"text:ok", "css:#id", "xpath://a[@x=':']", "text:", ":", "", "nokind", "TEXT:x", "text: ", "text::", "css:\x00", "xpath:\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMarker(s)
+		if err != nil {
+			if m != (Marker{}) {
+				t.Fatalf("ParseMarker(%q) = %+v with error %v", s, m, err)
+			}
+			return
+		}
+		switch m.Kind {
+		case "text", "css", "xpath":
+		default:
+			t.Fatalf("ParseMarker(%q) kind = %q", s, m.Kind)
+		}
+		if strings.TrimSpace(m.Value) == "" {
+			t.Fatalf("ParseMarker(%q) accepted an empty value", s)
+		}
+		if m.String() != s {
+			t.Fatalf("ParseMarker(%q).String() = %q", s, m.String())
+		}
+		back, err := ParseMarker(m.String())
+		if err != nil || back != m {
+			t.Fatalf("ParseMarker(%q) = %+v, %v; want %+v", m.String(), back, err, m)
+		}
+	})
+}

@@ -1,0 +1,214 @@
+// Package cache keeps one file per backend with its token, the token's
+// expiry, the identity and the backend's cookies. Files are 0600 in 0700
+// directories, written atomically, and a lock per entry lets concurrent
+// clilogin processes on one backend run one browser login, not several.
+package cache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/clilogin/clilogin/internal/cookies"
+)
+
+// version is the format of the files this code writes and reads.
+const version = 1
+
+// maxFile is the largest cache file read; a real one is a few kilobytes.
+const maxFile = 1 << 20
+
+var (
+	// ErrNotFound means there is no entry for the backend.
+	ErrNotFound = errors.New("cache: no entry")
+	// ErrCorrupt means the entry's file cannot be read as an entry of this
+	// version; it is treated as empty.
+	ErrCorrupt = errors.New("cache: unreadable entry")
+)
+
+// Entry is what is kept for one backend.
+type Entry struct {
+	Version        int              `json:"version"`
+	Backend        string           `json:"backend"`
+	Identity       string           `json:"identity,omitempty"`
+	Token          string           `json:"token,omitempty"`
+	TokenExpiresAt time.Time        `json:"token_expires_at,omitzero"`
+	Cookies        []cookies.Cookie `json:"cookies,omitempty"`
+	Profile        string           `json:"profile,omitempty"`
+	SavedAt        time.Time        `json:"saved_at"`
+}
+
+// TokenValidFor reports whether the token has a known expiry at least ttl
+// after now. A token without a known expiry is never taken as valid: it is
+// refreshed through the cookies, which costs no browser.
+func (e Entry) TokenValidFor(now time.Time, ttl time.Duration) bool {
+	return e.Token != "" && !e.TokenExpiresAt.IsZero() && e.TokenExpiresAt.Sub(now) >= ttl
+}
+
+// LiveCookies returns the cookies that have not expired at now.
+func (e Entry) LiveCookies(now time.Time) []cookies.Cookie {
+	var out []cookies.Cookie
+	for _, c := range e.Cookies {
+		if !c.Expired(now) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Store is the cache directory.
+type Store struct {
+	Dir string // <user cache dir>/clilogin
+}
+
+func (s Store) path(name string) string { return filepath.Join(s.Dir, name+".json") }
+
+// Load reads the entry called name. It returns ErrNotFound when there is
+// none and an error wrapping ErrCorrupt when the file is unreadable.
+func (s Store) Load(name string) (Entry, error) {
+	f, err := os.Open(s.path(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Entry{}, ErrNotFound
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("cache: %w", err)
+	}
+	defer f.Close()
+	b := make([]byte, maxFile+1)
+	n, err := f.Read(b)
+	if err != nil && n == 0 {
+		return Entry{}, fmt.Errorf("%w %s: %v", ErrCorrupt, f.Name(), err)
+	}
+	return Decode(b[:n], f.Name())
+}
+
+// Decode parses an entry's file contents; name is only for messages.
+func Decode(b []byte, name string) (Entry, error) {
+	if len(b) > maxFile {
+		return Entry{}, fmt.Errorf("%w %s: larger than %d bytes", ErrCorrupt, name, maxFile)
+	}
+	var e Entry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Entry{}, fmt.Errorf("%w %s: %v", ErrCorrupt, name, err)
+	}
+	if e.Version != version {
+		return Entry{}, fmt.Errorf("%w %s: format version %d, this clilogin reads %d", ErrCorrupt, name, e.Version, version)
+	}
+	return e, nil
+}
+
+// Save writes the entry atomically: a 0600 temporary file in the same
+// directory, synced, then renamed over the old one. A reader sees the old
+// entry or the new one, never half of one.
+func (s Store) Save(name string, e Entry) error {
+	e.Version = version
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	return WriteFileAtomic(s.path(name), append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path with mode 0600, creating its
+// directory with mode 0700, through a temporary file and a rename.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp") // CreateTemp makes it 0600
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	ok = true
+	return nil
+}
+
+// Delete removes the entry called name; a missing entry is no error.
+func (s Store) Delete(name string) error {
+	if err := os.Remove(s.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cache: %w", err)
+	}
+	return nil
+}
+
+// Listed is an entry of List, or the error reading it.
+type Listed struct {
+	Name  string
+	Entry Entry
+	Err   error
+}
+
+// List returns every entry, sorted by name.
+func (s Store) List() ([]Listed, error) {
+	files, err := filepath.Glob(filepath.Join(s.Dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	slices.Sort(files)
+	var out []Listed
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		e, err := s.Load(name)
+		out = append(out, Listed{Name: name, Entry: e, Err: err})
+	}
+	return out, nil
+}
+
+// Lock takes the entry's lock, waiting for another process that holds it
+// until ctx ends. The returned func releases it.
+func (s Store) Lock(ctx context.Context, name string) (func(), error) {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(s.Dir, name+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("cache: lock: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, context.Cause(ctx)
+		case <-time.After(delay):
+		}
+	}
+}

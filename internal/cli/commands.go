@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/clilogin/clilogin/internal/browser"
+	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/failure"
+)
+
+// needToken fails when the backend has no token path to get a token from.
+func (a *app) needToken() error {
+	if a.o.TokenPath == "" {
+		return failure.New(failure.Usage, "set --token-path to the backend's token endpoint",
+			"%s needs a token, and --token-path is empty", a.o.Command)
+	}
+	return nil
+}
+
+func runToken(ctx context.Context, a *app) error {
+	if err := a.needToken(); err != nil {
+		return err
+	}
+	e, err := a.obtain(ctx)
+	if err != nil {
+		return err
+	}
+	switch a.o.Output {
+	case "json":
+		return writeJSON(a.stdio.Out, struct {
+			Backend   string     `json:"backend"`
+			Identity  string     `json:"identity,omitempty"`
+			Token     string     `json:"token"`
+			ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
+		}{e.Backend, e.Identity, e.Token, timePtr(e.TokenExpiresAt)})
+	case "env":
+		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_TOKEN=%s\n", shellQuote(e.Token))
+		return nil
+	}
+	fmt.Fprintln(a.stdio.Out, e.Token)
+	return nil
+}
+
+func runWhoami(ctx context.Context, a *app) error {
+	if err := a.needToken(); err != nil {
+		return err
+	}
+	if a.o.WhoamiPath == "" {
+		return failure.New(failure.Usage, "set --whoami-path to the backend's identity endpoint", "whoami needs --whoami-path")
+	}
+	e, err := a.obtain(ctx)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
+	defer cancel()
+	id, err := a.whoami(wctx, e.Token)
+	if err != nil {
+		return err
+	}
+	if id != e.Identity {
+		e.Identity = id
+		a.save(e)
+	}
+	switch a.o.Output {
+	case "json":
+		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt)})
+	case "env":
+		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(id))
+		return nil
+	}
+	fmt.Fprintln(a.stdio.Out, id)
+	return nil
+}
+
+func runCookies(ctx context.Context, a *app) error {
+	e, err := a.obtain(ctx)
+	if err != nil {
+		return err
+	}
+	live := cookies.ForHost(e.Cookies, a.o.Backend.Hostname(), time.Now())
+	if len(live) == 0 {
+		return failure.New(failure.Refused, "check --backend: the login left no cookie for its host",
+			"no cookies for %s", a.o.Backend.Host)
+	}
+	return cookies.WriteFormat(a.stdio.Out, a.o.Format, live, a.o.Backend)
+}
+
+// exitCode ends a command with a code and no message: exec passes its
+// command's code on.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit code %d", int(c)) }
+
+// runExec runs the command with CLILOGIN_TOKEN set and passes its exit code
+// on. Signals clilogin gets are forwarded to it; a Ctrl-C at a terminal
+// already reaches it directly, so SIGINT is forwarded only without one.
+func runExec(ctx context.Context, a *app) error {
+	if err := a.needToken(); err != nil {
+		return err
+	}
+	e, err := a.obtain(ctx)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(a.o.Args[0], a.o.Args[1:]...)
+	cmd.Env = append(os.Environ(), "CLILOGIN_TOKEN="+e.Token)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdio.In, a.stdio.Out, a.stdio.Err
+	sigs := make(chan os.Signal, 4)
+	forward := []os.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		forward = append(forward, os.Interrupt)
+	}
+	signal.Notify(sigs, forward...)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			fmt.Fprintf(a.stdio.Err, "clilogin: error: exec: %s: command not found\n", a.o.Args[0])
+			return exitCode(127)
+		}
+		return failure.New(failure.Usage, "", "exec: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case s := <-sigs:
+			_ = cmd.Process.Signal(s)
+		case err := <-done:
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					return exitCode(128 + int(ws.Signal()))
+				}
+				return exitCode(ee.ExitCode())
+			}
+			if err != nil {
+				return fmt.Errorf("exec: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+// runStatus lists the cached logins without any secret.
+func runStatus(a *app) error {
+	listed, err := a.store.List()
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Backend        string     `json:"backend"`
+		Identity       string     `json:"identity,omitempty"`
+		TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
+		Token          bool       `json:"token"`
+		Cookies        int        `json:"cookies"`
+		Profile        string     `json:"profile,omitempty"`
+		ProfileExists  bool       `json:"profile_exists"`
+		Error          string     `json:"error,omitempty"`
+	}
+	rows := []row{}
+	for _, l := range listed {
+		if l.Err != nil {
+			rows = append(rows, row{Backend: l.Name, Error: "unreadable: " + l.Err.Error()})
+			continue
+		}
+		e := l.Entry
+		if a.o.Backend != nil && e.Backend != a.o.Backend.String() {
+			continue
+		}
+		r := row{Backend: e.Backend, Identity: e.Identity, TokenExpiresAt: timePtr(e.TokenExpiresAt),
+			Token: e.Token != "", Cookies: len(e.LiveCookies(time.Now())), Profile: e.Profile}
+		if st, err := os.Stat(e.Profile); err == nil && st.IsDir() {
+			r.ProfileExists = true
+		}
+		rows = append(rows, r)
+	}
+	if a.o.Output == "json" {
+		return writeJSON(a.stdio.Out, rows)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(a.stdio.Err, "clilogin: no cached logins")
+		return nil
+	}
+	w := tabwriter.NewWriter(a.stdio.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "BACKEND\tIDENTITY\tTOKEN\tCOOKIES\tPROFILE")
+	for _, r := range rows {
+		if r.Error != "" {
+			fmt.Fprintf(w, "%s\t-\t%s\t-\t-\n", r.Backend, r.Error)
+			continue
+		}
+		profile := "none"
+		if r.ProfileExists {
+			profile = r.Profile
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", r.Backend, orDash(r.Identity), tokenState(r.Token, r.TokenExpiresAt), r.Cookies, profile)
+	}
+	return w.Flush()
+}
+
+func tokenState(has bool, exp *time.Time) string {
+	switch {
+	case !has:
+		return "none"
+	case exp == nil:
+		return "expiry unknown"
+	}
+	d := time.Until(*exp).Round(time.Second)
+	if d <= 0 {
+		return "expired " + (-d).String() + " ago"
+	}
+	return "expires in " + d.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// runLogout forgets the backend's cached login and, with --profile, its
+// browser profile (the IdP's session).
+func runLogout(a *app) error {
+	e := a.load()
+	if err := a.store.Delete(a.name); err != nil {
+		return failure.New(failure.Internal, "delete it by hand", "cannot delete the cached login: %w", err)
+	}
+	fmt.Fprintf(a.stdio.Err, "clilogin: forgot the cached login for %s\n", a.o.Backend)
+	if !a.o.DeleteProfile {
+		return nil
+	}
+	dir := a.o.Profile
+	if dir == "" { // a bare --profile: the backend's own profile
+		dir = e.Profile
+	}
+	if dir == "" {
+		if err := a.o.defaultProfile(a.env); err != nil {
+			return err
+		}
+		dir = a.o.Profile
+	}
+	if err := browser.RemoveProfile(dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdio.Err, "clilogin: deleted the browser profile %s\n", dir)
+	return nil
+}
