@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -24,15 +25,17 @@ type backend struct {
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
 	logger   *slog.Logger
+	fresh    bool // renew the id_token on each /user/token
 
 	mu       sync.Mutex
 	sessions map[string]*backendSession
 }
 
 type backendSession struct {
-	state string
-	nonce string
-	token string
+	state   string
+	nonce   string
+	token   string
+	refresh string // the IdP's refresh token, with fresh tokens on
 }
 
 func newBackend(provider *oidc.Provider, oauth oauth2.Config, logger *slog.Logger) *backend {
@@ -42,6 +45,13 @@ func newBackend(provider *oidc.Provider, oauth oauth2.Config, logger *slog.Logge
 		logger:   logger,
 		sessions: make(map[string]*backendSession),
 	}
+}
+
+// forgetSessions ends every session, as a backend restart would.
+func (b *backend) forgetSessions() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	clear(b.sessions)
 }
 
 func (b *backend) routes() http.Handler {
@@ -133,7 +143,7 @@ func (b *backend) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.mu.Lock()
-	s.token = raw
+	s.token, s.refresh = raw, tok.RefreshToken
 	b.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprint(w, "ok")
@@ -141,15 +151,30 @@ func (b *backend) callback(w http.ResponseWriter, r *http.Request) {
 
 func (b *backend) userToken(w http.ResponseWriter, r *http.Request) {
 	s := b.session(w, r, false)
-	var token string
+	var token, refresh string
 	if s != nil {
 		b.mu.Lock()
-		token = s.token
+		token, refresh = s.token, s.refresh
 		b.mu.Unlock()
 	}
 	if token == "" {
 		http.Error(w, "not logged in", http.StatusUnauthorized)
 		return
+	}
+	if b.fresh && refresh != "" {
+		// An expired oauth2 token makes the source use the refresh token.
+		tok, err := b.oauth.TokenSource(r.Context(), &oauth2.Token{RefreshToken: refresh, Expiry: time.Unix(1, 0)}).Token()
+		if err != nil {
+			b.logger.Warn("token refresh failed", "err", err)
+			http.Error(w, "token refresh failed", http.StatusBadGateway)
+			return
+		}
+		if raw, ok := tok.Extra("id_token").(string); ok {
+			token = raw
+			b.mu.Lock()
+			s.token, s.refresh = raw, tok.RefreshToken
+			b.mu.Unlock()
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprint(w, token)

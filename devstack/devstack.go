@@ -31,7 +31,10 @@ type Config struct {
 	Users    []User        // default: DemoUser
 	Approval bool          // show Dex's approval (consent) page
 	TokenTTL time.Duration // id_token lifetime, default 1h
-	Logger   *slog.Logger  // default: discard
+	// FreshTokens makes /user/token renew the id_token with the IdP's
+	// refresh token on every call, as a backend that refreshes would.
+	FreshTokens bool
+	Logger      *slog.Logger // default: discard
 }
 
 // DemoUser is the user of a stack started with no users.
@@ -44,6 +47,7 @@ type Stack struct {
 	Users      []User
 
 	idp, backend *http.Server
+	b            *backend
 }
 
 const (
@@ -107,12 +111,26 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 		ClientSecret: clientSecret,
 		Endpoint:     provider.Endpoint(),
 		RedirectURL:  s.BackendURL + "/callback",
-		Scopes:       []string{oidc.ScopeOpenID, "email", "profile"},
+		Scopes:       scopes(c.FreshTokens),
 	}, c.Logger)
+	b.fresh = c.FreshTokens
+	s.b = b
 	s.backend = &http.Server{Handler: b.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go s.backend.Serve(backendLn)
 	return s, nil
 }
+
+func scopes(refresh bool) []string {
+	s := []string{oidc.ScopeOpenID, "email", "profile"}
+	if refresh {
+		s = append(s, oidc.ScopeOfflineAccess)
+	}
+	return s
+}
+
+// ForgetSessions ends the backend's sessions: its session cookies stop
+// working, as after a restart. The IdP's sessions stay.
+func (s *Stack) ForgetSessions() { s.b.forgetSessions() }
 
 // StopBackend stops the backend alone; the IdP keeps running.
 func (s *Stack) StopBackend() error { return s.backend.Close() }

@@ -12,6 +12,7 @@ import (
 	"github.com/dexidp/dex/server/connectors"
 	"github.com/dexidp/dex/server/session"
 	"github.com/dexidp/dex/server/signer"
+	"github.com/dexidp/dex/server/tokens"
 	"github.com/dexidp/dex/storage"
 	"github.com/dexidp/dex/storage/memory"
 	"golang.org/x/crypto/bcrypt"
@@ -69,7 +70,9 @@ func newIdP(ctx context.Context, c idpConfig) (http.Handler, error) {
 		return nil, fmt.Errorf("devstack: open signer: %w", err)
 	}
 
+	refresh := tokens.NewRefreshStrategy(true, 24*time.Hour, time.Hour, 3*time.Second, now)
 	srv, err := server.NewServer(ctx, server.Config{
+		RefreshTokenPolicy: refresh,
 		Issuer:             c.issuer,
 		Storage:            store,
 		SkipApprovalScreen: !c.approval,

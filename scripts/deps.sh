@@ -12,6 +12,7 @@ if [ "$what" = test ]; then
   command -v Xvfb >/dev/null 2>&1 || pkgs+=(xvfb)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+  command -v curl >/dev/null 2>&1 || pkgs+=(curl)
 fi
 if ! command -v go >/dev/null 2>&1; then
   echo "deps: error: Go is not installed; get Go 1.25 or newer from https://go.dev/dl/" >&2

@@ -150,7 +150,12 @@ func (a *app) refresh(ctx context.Context, e *cache.Entry, live []cookies.Cookie
 	if err != nil {
 		return err
 	}
-	e.Token, e.TokenExpiresAt = tok, expiry(tok)
+	renewed := *e
+	renewed.Token, renewed.TokenExpiresAt = tok, expiry(tok)
+	if !renewed.TokenValidFor(time.Now(), a.o.MinTTL) && !renewed.TokenExpiresAt.IsZero() {
+		return fmt.Errorf("the backend's token expires at %s, sooner than --min-ttl %s", renewed.TokenExpiresAt.Format(time.RFC3339), a.o.MinTTL)
+	}
+	*e = renewed
 	a.log.logf("new token from %s with the cached cookies (no browser)", a.o.TokenPath)
 	a.save(*e)
 	return nil
