@@ -35,6 +35,10 @@ type Config struct {
 	// refresh token on every call, as a backend that refreshes would.
 	FreshTokens bool
 	Logger      *slog.Logger // default: discard
+	// IdP is the identity provider: "dex" (the default) or "zitadel", the
+	// example OP of zitadel/oidc, with its own login page, on
+	// http://localhost:PORT (see zitadel.go).
+	IdP string
 }
 
 // DemoUser is the user of a stack started with no users.
@@ -82,7 +86,7 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 		Users:      c.Users,
 	}
 
-	idp, err := newIdP(ctx, idpConfig{
+	ic := idpConfig{
 		issuer:       s.IssuerURL,
 		clientID:     clientID,
 		clientSecret: clientSecret,
@@ -91,7 +95,18 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 		approval:     c.Approval,
 		tokenTTL:     c.TokenTTL,
 		logger:       c.Logger,
-	})
+	}
+	var idp http.Handler
+	switch c.IdP {
+	case "", "dex":
+		idp, err = newIdP(ctx, ic)
+	case "zitadel":
+		s.IssuerURL = fmt.Sprintf("http://localhost:%d", idpLn.Addr().(*net.TCPAddr).Port)
+		ic.issuer = s.IssuerURL
+		idp, err = newZitadel(ic)
+	default:
+		err = fmt.Errorf("devstack: unknown IdP %q (want dex or zitadel)", c.IdP)
+	}
 	if err != nil {
 		idpLn.Close()
 		backendLn.Close()

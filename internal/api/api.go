@@ -29,8 +29,7 @@ const maxBody = 1 << 20
 // Client calls one backend.
 type Client struct {
 	backend *url.URL
-	timeout time.Duration
-	http    *resty.Client // no cookies: for the bearer token
+	http    *resty.Client
 }
 
 // New returns a client for the backend (scheme, host, optional port and base
@@ -38,17 +37,9 @@ type Client struct {
 // cookies nor the bearer token ever reach another host. HTTPS_PROXY and
 // NO_PROXY are honoured.
 func New(backend *url.URL, timeout time.Duration) *Client {
-	c := &Client{backend: backend, timeout: timeout}
-	c.http = c.newHTTP(nil)
-	return c
-}
-
-// newHTTP returns a resty client with its own http.Client (resty's Clone
-// shares it, and so would share a cookie jar) and the given jar, if any.
-func (c *Client) newHTTP(jar http.CookieJar) *resty.Client {
-	origin := c.backend.Scheme + "://" + c.backend.Host
-	r := resty.NewWithClient(&http.Client{Jar: jar}).
-		SetTimeout(c.timeout).
+	origin := backend.Scheme + "://" + backend.Host
+	r := resty.New().
+		SetTimeout(timeout).
 		SetRedirectPolicy(resty.RedirectPolicyFunc(func(req *http.Request, via []*http.Request) error {
 			if req.URL.Scheme+"://"+req.URL.Host != origin || len(via) >= 5 {
 				return http.ErrUseLastResponse // hand the redirect to the caller, follow nothing
@@ -56,7 +47,7 @@ func (c *Client) newHTTP(jar http.CookieJar) *resty.Client {
 			return nil
 		}))
 	r.SetLogger(discardLogger{})
-	return r
+	return &Client{backend: backend, http: r}
 }
 
 // URL returns the backend URL with path appended to its base path.
@@ -71,13 +62,15 @@ func (c *Client) URL(path string) string {
 func (c *Client) Token(ctx context.Context, path string, cs []cookies.Cookie) (string, error) {
 	target := c.URL(path)
 	u, _ := url.Parse(target) // built from a parsed URL
-	jar, err := cookies.Jar(u, cs, time.Now())
-	if err != nil {
+	header := cookies.Header(cs, u, time.Now())
+	if header == "" {
 		return "", failure.New(failure.Refused,
 			"the browser login did not leave a session cookie for the backend; check --backend and --callback-path",
-			"no session cookie for %s: %w", u.Host, err)
+			"no session cookie for %s among %d cookies", u.Host, len(cs))
 	}
-	resp, err := c.newHTTP(jar).R().SetContext(ctx).Get(target)
+	// The header goes to the backend's origin only: the redirect policy
+	// follows nothing else.
+	resp, err := c.http.R().SetContext(ctx).SetHeader("Cookie", header).Get(target)
 	if err != nil {
 		return "", transportError("token", target, err)
 	}
@@ -167,8 +160,8 @@ func excerpt(resp *resty.Response) string {
 	if s == "" {
 		return ""
 	}
-	if len(s) > 160 {
-		s = s[:160] + "…"
+	if r := []rune(s); len(r) > 160 {
+		s = string(r[:160]) + "…"
 	}
 	return ": " + s
 }

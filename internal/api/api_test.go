@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/cookies"
@@ -426,6 +427,24 @@ func TestErrorBodyExcerptIsOneShortLine(t *testing.T) {
 	}
 	if !strings.HasSuffix(msg, "…") || strings.Contains(msg, strings.Repeat("x", 161)) {
 		t.Errorf("error %q is not cut short", msg)
+	}
+}
+
+func TestErrorBodyExcerptIsCutOnACharacterBoundary(t *testing.T) {
+	// 1 + 2n bytes: the cut at 160 bytes falls inside a two-byte character.
+	body := "x" + strings.Repeat("é", 200)
+	backend := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, body)
+	})
+	_, err := newClient(t, backend.URL).WhoAmI(context.Background(), whoamiPath, tokenValue)
+	checkKind(t, err, failure.Unreachable)
+	if !utf8.ValidString(err.Error()) {
+		t.Errorf("error %q is not valid UTF-8", err)
+	}
+	if !strings.Contains(err.Error(), ": xéé") {
+		t.Errorf("error %q lacks the start of the body", err)
 	}
 }
 

@@ -410,8 +410,8 @@ func (s *session) withPageText(ctx context.Context, err error) error {
 		p, perr := s.run(ctx, nil)
 		if perr == nil && p.Text != "" && s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:") {
 			text := redact.Secrets(p.Text, s.cfg.Password)
-			if len(text) > 160 {
-				text = text[:160] + "…"
+			if r := []rune(text); len(r) > 160 {
+				text = string(r[:160]) + "…"
 			}
 			return &failure.Error{Kind: fe.Kind, Hint: fe.Hint, Err: fmt.Errorf("%w: %s", fe.Err, text)}
 		}

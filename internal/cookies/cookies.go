@@ -1,13 +1,9 @@
-// Package cookies converts the browser's cookies into cookies an HTTP client
-// can send, keeping their scope: a host-only cookie stays host-only, and the
-// cookies go to the backend's origin and nowhere else.
+// Package cookies keeps the browser's cookies with their scope (a host-only
+// cookie stays host-only), builds the Cookie header a browser would send to a
+// URL, and writes cookie files for other tools.
 package cookies
 
 import (
-	"fmt"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"strings"
 	"time"
 
@@ -73,50 +69,6 @@ func (c Cookie) MatchesHost(host string) bool {
 		return true
 	}
 	return !c.HostOnly && strings.HasSuffix(host, "."+domain)
-}
-
-// HTTP returns the cookie as net/http sends it to the host it came from.
-// A host-only cookie has no Domain attribute, so a jar keeps it host-only.
-func (c Cookie) HTTP() *http.Cookie {
-	h := &http.Cookie{
-		Name:     c.Name,
-		Value:    c.Value,
-		Path:     c.Path,
-		Secure:   c.Secure,
-		HttpOnly: c.HTTPOnly,
-		Expires:  c.Expires,
-	}
-	if !c.HostOnly {
-		h.Domain = c.Domain
-	}
-	switch c.SameSite {
-	case "Strict":
-		h.SameSite = http.SameSiteStrictMode
-	case "Lax":
-		h.SameSite = http.SameSiteLaxMode
-	case "None":
-		h.SameSite = http.SameSiteNoneMode
-	}
-	return h
-}
-
-// Jar returns a cookie jar holding the cookies that belong to target's host,
-// set for target, so that an HTTP client sends them to that origin only. It
-// fails when none of the cookies belongs to the host.
-func Jar(target *url.URL, cs []Cookie, now time.Time) (http.CookieJar, error) {
-	jar, err := cookiejar.New(nil) // no public suffix list: cookies are for one host
-	if err != nil {
-		return nil, fmt.Errorf("cookies: %w", err)
-	}
-	var hc []*http.Cookie
-	for _, c := range ForHost(cs, target.Hostname(), now) {
-		hc = append(hc, c.HTTP())
-	}
-	if len(hc) == 0 {
-		return nil, fmt.Errorf("cookies: none of %d cookies belongs to %s", len(cs), target.Hostname())
-	}
-	jar.SetCookies(target, hc)
-	return jar, nil
 }
 
 // ForHost returns the cookies that are sent to host and not expired at now.

@@ -2,7 +2,6 @@ package cookies
 
 import (
 	"math"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -169,45 +168,6 @@ func TestForHostKeepsOnlyUnexpiredCookiesForTheHost(t *testing.T) {
 	}
 }
 
-func TestHTTPOmitsDomainForHostOnlyCookies(t *testing.T) {
-	exp := testNow.Add(time.Hour)
-	tests := []struct {
-		name string
-		in   Cookie
-		want http.Cookie
-	}{
-		{
-			"host-only has no Domain",
-			Cookie{Name: "sid", Value: "v1", Domain: "app.example.com", HostOnly: true, Path: "/", Secure: true, HTTPOnly: true, SameSite: "Strict", Expires: exp},
-			http.Cookie{Name: "sid", Value: "v1", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, Expires: exp},
-		},
-		{
-			"domain cookie keeps Domain",
-			Cookie{Name: "sid", Value: "v2", Domain: "example.com", Path: "/api", SameSite: "Lax"},
-			http.Cookie{Name: "sid", Value: "v2", Domain: "example.com", Path: "/api", SameSite: http.SameSiteLaxMode},
-		},
-		{
-			"SameSite None",
-			Cookie{Name: "x", Value: "y", Domain: "example.com", HostOnly: true, Path: "/", SameSite: "None"},
-			http.Cookie{Name: "x", Value: "y", Path: "/", SameSite: http.SameSiteNoneMode},
-		},
-		{
-			"unknown SameSite is left unset",
-			Cookie{Name: "x", Value: "y", Domain: "example.com", HostOnly: true, Path: "/", SameSite: "Bogus"},
-			http.Cookie{Name: "x", Value: "y", Path: "/"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := tt.in.HTTP()
-			if got.String() != tt.want.String() || !got.Expires.Equal(tt.want.Expires) || got.Domain != tt.want.Domain || got.SameSite != tt.want.SameSite {
-				t.Errorf("HTTP() = %q (Domain %q, SameSite %v), want %q (Domain %q, SameSite %v)",
-					got.String(), got.Domain, got.SameSite, tt.want.String(), tt.want.Domain, tt.want.SameSite)
-			}
-		})
-	}
-}
-
 func mustURL(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
@@ -217,15 +177,7 @@ func mustURL(t testing.TB, s string) *url.URL {
 	return u
 }
 
-func cookieNames(cs []*http.Cookie) string {
-	var names []string
-	for _, c := range cs {
-		names = append(names, c.Name+"="+c.Value)
-	}
-	return strings.Join(names, ";")
-}
-
-func TestJarSendsCookiesOnlyWhereTheBrowserWould(t *testing.T) {
+func TestHeaderSendsCookiesOnlyWhereTheBrowserWould(t *testing.T) {
 	cs := []Cookie{
 		{Name: "host", Value: "h1", Domain: "app.example.com", HostOnly: true, Path: "/"},
 		{Name: "dom", Value: "d1", Domain: "app.example.com", Path: "/"},
@@ -233,10 +185,6 @@ func TestJarSendsCookiesOnlyWhereTheBrowserWould(t *testing.T) {
 		{Name: "other", Value: "o1", Domain: "example.org", Path: "/"},
 		{Name: "expired", Value: "e1", Domain: "app.example.com", HostOnly: true, Path: "/", Expires: time.Now().Add(-time.Hour)},
 		{Name: "scoped", Value: "s1", Domain: "app.example.com", HostOnly: true, Path: "/api"},
-	}
-	jar, err := Jar(mustURL(t, "https://app.example.com/api/token"), cs, time.Now())
-	if err != nil {
-		t.Fatalf("Jar: %v", err)
 	}
 	tests := []struct {
 		url  string
@@ -250,11 +198,14 @@ func TestJarSendsCookiesOnlyWhereTheBrowserWould(t *testing.T) {
 		// A domain cookie of the parent keeps its browser scope (siblings);
 		// the cookies of the target host itself do not go there.
 		{"https://api.example.com/", []string{"parent=p1"}, []string{"host", "dom", "other", "scoped", "expired"}},
-		{"https://example.org/", nil, []string{"host", "dom", "parent", "other", "scoped", "expired"}},
+		// A path is matched at a "/" boundary only.
+		{"https://app.example.com/apiary", []string{"host=h1"}, []string{"scoped"}},
+		{"https://example.org/", []string{"other=o1"}, []string{"host", "dom", "parent", "scoped", "expired"}},
+		{"https://example.net/", nil, []string{"host", "dom", "parent", "other", "scoped", "expired"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
-			got := cookieNames(jar.Cookies(mustURL(t, tt.url)))
+			got := strings.ReplaceAll(Header(cs, mustURL(t, tt.url), time.Now()), "; ", ";")
 			for _, w := range tt.want {
 				if !strings.Contains(";"+got+";", ";"+w+";") {
 					t.Errorf("cookies for %s = %q, missing %q", tt.url, got, w)
@@ -269,50 +220,31 @@ func TestJarSendsCookiesOnlyWhereTheBrowserWould(t *testing.T) {
 	}
 }
 
-func TestJarSendsSecureCookiesToHTTPLoopbackOnlyLikeBrowsers(t *testing.T) {
-	cs := []Cookie{{Name: "sid", Value: "v", Domain: "127.0.0.1", HostOnly: true, Path: "/", Secure: true}}
-	jar, err := Jar(mustURL(t, "http://127.0.0.1:8080/"), cs, time.Now())
-	if err != nil {
-		t.Fatalf("Jar: %v", err)
-	}
-	if got := cookieNames(jar.Cookies(mustURL(t, "http://127.0.0.1:8080/token"))); got != "sid=v" {
-		t.Errorf("secure cookie to http loopback = %q, want %q", got, "sid=v")
+func TestHeaderSendsSecureCookiesOverHTTPSOrToLoopbackOnly(t *testing.T) {
+	cs := []Cookie{{Name: "sid", Value: "v", Domain: "127.0.0.1", HostOnly: true, Path: "/", Secure: true},
+		{Name: "sid", Value: "w", Domain: "api.example.com", HostOnly: true, Path: "/", Secure: true}}
+	for url, want := range map[string]string{
+		"http://127.0.0.1:8080/token": "sid=v", // loopback counts as secure, as in browsers
+		"http://api.example.com/":     "",
+		"https://api.example.com/":    "sid=w",
+	} {
+		if got := Header(cs, mustURL(t, url), time.Now()); got != want {
+			t.Errorf("Header(%s) = %q, want %q", url, got, want)
+		}
 	}
 }
 
-func TestJarFailsWithoutACookieForTheHostAndDoesNotRevealValues(t *testing.T) {
-	tests := []struct {
-		name string
-		cs   []Cookie
-	}{
-		{"no cookies", nil},
-		{"cookies for other hosts", []Cookie{
-			{Name: "sid", Value: "topsecretvalue", Domain: "idp.example.com", HostOnly: true, Path: "/"},
-			{Name: "sid", Value: "othersecretvalue", Domain: "app.example.com", HostOnly: true, Path: "/"},
-		}},
-		{"only an expired cookie", []Cookie{
-			{Name: "sid", Value: "topsecretvalue", Domain: "example.com", HostOnly: true, Path: "/", Expires: testNow.Add(-time.Second)},
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			jar, err := Jar(mustURL(t, "https://example.com/"), tt.cs, testNow)
-			if err == nil {
-				t.Fatalf("Jar = %v, nil; want an error", jar)
-			}
-			if strings.Contains(err.Error(), "secretvalue") {
-				t.Errorf("error %q reveals a cookie value", err)
-			}
-			if !strings.Contains(err.Error(), "example.com") {
-				t.Errorf("error %q does not say which host", err)
-			}
-		})
+func TestHeaderKeepsValuesAsTheBrowserSendsThem(t *testing.T) {
+	cs := []Cookie{{Name: "prefs", Value: `{"a":1}`, Domain: "x.test", HostOnly: true, Path: "/"},
+		{Name: "name", Value: "é€", Domain: "x.test", HostOnly: true, Path: "/"}}
+	if got, want := Header(cs, mustURL(t, "https://x.test/"), time.Now()), `prefs={"a":1}; name=é€`; got != want {
+		t.Errorf("Header = %q, want %q", got, want)
 	}
 }
 
 // FuzzFromCDP checks that any cookie Chrome could report converts without
-// panicking, keeps its scope, and that a host-only cookie stays host-only
-// when handed to net/http.
+// panicking, keeps its scope, and that a host-only cookie is never sent to
+// another host.
 func FuzzFromCDP(f *testing.F) {
 	f.Add("sid", "abc", ".example.com", "/", 1893456000.5, false, true, true, "Lax")
 	f.Add("sid", "abc", "example.com", "", -1.0, true, false, false, "")
@@ -352,21 +284,15 @@ func FuzzFromCDP(f *testing.F) {
 		if !c.MatchesHost(c.Domain) {
 			t.Errorf("%+v does not match its own domain", c)
 		}
-		h := c.HTTP()
-		if c.HostOnly && h.Domain != "" {
-			t.Errorf("host-only cookie %+v: HTTP().Domain = %q, want empty", c, h.Domain)
+		if c.HostOnly && c.Domain != "" {
+			sub := &url.URL{Scheme: "https", Host: "sub." + c.Domain, Path: "/"}
+			if Header([]Cookie{c}, sub, time.Unix(0, 0)) != "" {
+				t.Errorf("host-only cookie %+v was sent to %s", c, sub)
+			}
 		}
-		if !c.HostOnly && h.Domain != c.Domain {
-			t.Errorf("domain cookie %+v: HTTP().Domain = %q", c, h.Domain)
-		}
-		if h.Name != c.Name || h.Value != c.Value || h.Path != c.Path || h.Secure != c.Secure || h.HttpOnly != c.HTTPOnly || !h.Expires.Equal(c.Expires) {
-			t.Errorf("HTTP() = %+v does not carry %+v", h, c)
-		}
-		// A jar built for another host never holds the cookie unless its
-		// scope allows it.
-		target := &url.URL{Scheme: "https", Host: "clilogin-fuzz.invalid"}
-		if _, err := Jar(target, out, time.Unix(0, 0)); err == nil && !c.MatchesHost(target.Hostname()) {
-			t.Errorf("Jar(%s) accepted %+v", target, c)
+		target := &url.URL{Scheme: "https", Host: "clilogin-fuzz.invalid", Path: "/"}
+		if Header([]Cookie{c}, target, time.Unix(0, 0)) != "" && !c.MatchesHost(target.Hostname()) {
+			t.Errorf("Header(%s) sent %+v", target, c)
 		}
 	})
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Formats are the names WriteFormat knows.
@@ -29,7 +31,7 @@ func WriteFormat(w io.Writer, format string, cs []Cookie, target *url.URL) error
 	case "playwright":
 		return WritePlaywright(w, cs)
 	case "header":
-		_, err := fmt.Fprintln(w, Header(cs, target))
+		_, err := fmt.Fprintln(w, Header(cs, target, time.Now()))
 		return err
 	}
 	return fmt.Errorf("cookies: unknown format %q", format)
@@ -54,7 +56,7 @@ func WriteNetscape(w io.Writer, cs []Cookie) error {
 			exp = c.Expires.Unix()
 		}
 		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
-			domain, sub, c.Path, upperBool(c.Secure), exp, clean(c.Name), clean(c.Value))
+			clean(domain), sub, clean(c.Path), upperBool(c.Secure), exp, clean(c.Name), clean(c.Value))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -116,21 +118,32 @@ func WritePlaywright(w io.Writer, cs []Cookie) error {
 	return enc.Encode(state)
 }
 
-// Header returns the value of the Cookie header a browser would send to
-// target: the cookies of its host whose path is a prefix of target's path.
-func Header(cs []Cookie, target *url.URL) string {
+// Header returns the value of the Cookie header a browser sends to target:
+// the unexpired cookies of its host (exactly, for a host-only cookie) whose
+// path is a prefix of target's path, Secure ones only over https or to
+// loopback. Values go as they are, as the browser sends them.
+func Header(cs []Cookie, target *url.URL, now time.Time) string {
 	var parts []string
 	path := target.Path
 	if path == "" {
 		path = "/"
 	}
+	secure := target.Scheme == "https" || isLoopback(target.Hostname())
 	for _, c := range cs {
-		if !c.MatchesHost(target.Hostname()) || !pathMatch(c.Path, path) || (c.Secure && target.Scheme != "https") {
+		if !c.MatchesHost(target.Hostname()) || c.Expired(now) || !pathMatch(c.Path, path) || c.Secure && !secure {
 			continue
 		}
 		parts = append(parts, c.Name+"="+c.Value)
 	}
 	return strings.Join(parts, "; ")
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // pathMatch is RFC 6265's path-match.

@@ -32,12 +32,21 @@ func URL(raw string) string {
 	if err != nil {
 		return Mask
 	}
+	if u.Opaque != "" { // "https:user:pass@host" and the like: nothing to keep
+		return u.Scheme + ":" + Mask
+	}
 	if u.User != nil {
 		u.User = url.User(Mask)
 	}
 	if u.RawQuery != "" {
 		q := u.Query()
 		for k, vs := range q {
+			if strings.EqualFold(k, "redirect_uri") {
+				for i := range vs {
+					vs[i] = URL(vs[i]) // a URL in a URL may carry its own secrets
+				}
+				continue
+			}
 			if safeParams[strings.ToLower(k)] {
 				continue
 			}

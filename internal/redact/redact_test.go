@@ -80,7 +80,7 @@ func TestURLMasksSecretsAndKeepsTheRest(t *testing.T) {
 		{
 			"opaque URL query masked",
 			"mailto:someone@example.com?body=secretbody",
-			"mailto:someone@example.com?body=REDACTED",
+			"mailto:REDACTED",
 		},
 		{
 			"relative URL query masked",
@@ -200,4 +200,16 @@ func FuzzURL(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestURLRedactsOpaqueURLsAndNestedRedirectURIs(t *testing.T) {
+	for in, want := range map[string]string{
+		"https:alice:hunter22@evil.example/x": "https:" + Mask,
+		"https://idp.example/auth?client_id=app&redirect_uri=" + url.QueryEscape("https://app.example/cb?code=s3cr3tcode&x=1"): "https://idp.example/auth?client_id=app&redirect_uri=" +
+			url.QueryEscape("https://app.example/cb?code="+Mask+"&x="+Mask),
+	} {
+		if got := URL(in); got != want {
+			t.Errorf("URL(%q)\n = %q\nwant %q", in, got, want)
+		}
+	}
 }

@@ -12,7 +12,40 @@
 // stdout; everything else goes to stderr. SIGTERM/SIGINT stop it (exit 0).
 //
 // Run: cd testdata/nodestack && npm ci && node stack.js (smoke.sh checks it).
-// Env: NODESTACK_PASSWORD fixes bob's password (default: random per start).
+//
+// Environment (read once at start; unset = the default behaviour):
+//
+//   NODESTACK_PASSWORD=<s>     fixes bob's password (default: random per start).
+//   NODESTACK_FLOW=<flow>      the shape of the sign-in pages:
+//     one-page  (default) one form: email + password + "Sign in" (+ Cancel).
+//     two-step  identifier-first, like Auth0 Universal Login, Okta, Azure AD
+//               or Google: page 1 has only a username field (name=identifier)
+//               and <input type=submit value=Next>; an unknown username gets
+//               an error on page 1. Page 2, a new document, shows "Signed in
+//               as <email> — not you?" and only a password field
+//               (name=passwd) + <input type=submit value="Sign in">.
+//     spa       one document: the email field and <button type=button
+//               id=next>Next</button>; a click checks the email by fetch
+//               (with a ~150 ms "Checking…" delay), then reveals the hidden
+//               password field and a "Sign in" submit button. Sign in posts by
+//               fetch; a wrong password inserts <p role=alert class=error>
+//               into the same document, success does location.assign().
+//   NODESTACK_TOTP_SECRET=<base32>  after the password (any flow), a page asks
+//               for a 6-digit code (input name=otp, autocomplete=one-time-code)
+//               checked as RFC 6238 TOTP: SHA-1, 30 s, 6 digits, ±1 step.
+//   NODESTACK_STAY_SIGNED_IN=1  after the password (and code), an Azure-AD-like
+//               "Stay signed in?" page with No (id=idBtn_Back) and Yes
+//               (id=idSIButton9): Yes keeps the IdP session cookie with an
+//               expiry (14 days), No makes it a browser-session cookie. It
+//               comes before the consent page.
+//   NODESTACK_REQUIRE_HEADED=1  the sign-in page (GET /interaction/<uid> at
+//               the login prompt) answers a User-Agent with "HeadlessChrome"
+//               with a 200 page "This browser or app may not be secure. Try
+//               using a different browser." and no form, as bot-protected IdPs
+//               do. The consent page is not affected.
+//
+// The JSON line has backend, issuer, username, password, email and flow, plus
+// totp_secret (normalised base32), stay_signed_in and require_headed when set.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -20,6 +53,7 @@ import http from 'node:http';
 import * as jose from 'jose';
 import Provider from 'oidc-provider';
 import * as client from 'openid-client';
+import * as OTPAuth from 'otpauth';
 
 // stdout carries exactly one JSON line. oidc-provider prints notices with
 // console.info, so route console.log/info to stderr.
@@ -33,6 +67,33 @@ const USER = {
   password: process.env.NODESTACK_PASSWORD || randomBytes(12).toString('base64url'),
 };
 const CLIENT_ID = 'clilogin-nodestack';
+
+// The modes (see the top of this file).
+const on = (name) => /^(1|true|yes)$/i.test(process.env[name] ?? '');
+const FLOW = process.env.NODESTACK_FLOW || 'one-page';
+if (!['one-page', 'two-step', 'spa'].includes(FLOW)) {
+  console.error(`nodestack: NODESTACK_FLOW=${FLOW}: want one-page, two-step or spa`);
+  process.exit(2);
+}
+let totp; // an OTPAuth.TOTP when NODESTACK_TOTP_SECRET is set
+if (process.env.NODESTACK_TOTP_SECRET) {
+  let secret;
+  try {
+    secret = OTPAuth.Secret.fromBase32(process.env.NODESTACK_TOTP_SECRET);
+  } catch (err) {
+    console.error(`nodestack: NODESTACK_TOTP_SECRET is not base32: ${err.message}`);
+    process.exit(2);
+  }
+  if (secret.bytes.length === 0) {
+    console.error('nodestack: NODESTACK_TOTP_SECRET is too short');
+    process.exit(2);
+  }
+  totp = new OTPAuth.TOTP({
+    issuer: 'Node test IdP', label: USER.email, algorithm: 'SHA1', digits: 6, period: 30, secret,
+  });
+}
+const STAY_SIGNED_IN = on('NODESTACK_STAY_SIGNED_IN');
+const REQUIRE_HEADED = on('NODESTACK_REQUIRE_HEADED');
 const CLIENT_SECRET = randomBytes(24).toString('base64url');
 
 const random = () => randomBytes(16).toString('hex');

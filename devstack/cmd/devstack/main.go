@@ -27,12 +27,13 @@ func run() int {
 	approval := flag.Bool("approval", false, "show the IdP's approval (consent) page")
 	asJSON := flag.Bool("json", false, "print the stack as one JSON object on stdout")
 	verbose := flag.Bool("v", false, "log the IdP's and backend's requests on stderr")
+	idp := flag.String("idp", "dex", "the identity provider: dex or zitadel")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	cfg := devstack.Config{Approval: *approval}
+	cfg := devstack.Config{Approval: *approval, IdP: *idp}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -50,7 +51,7 @@ func run() int {
 			"username": u.Email, "password": u.Password, "email": u.Email,
 		})
 	} else {
-		fmt.Fprintf(os.Stderr, "devstack: IdP (Dex)   %s\n", s.IssuerURL)
+		fmt.Fprintf(os.Stderr, "devstack: IdP (%s) %s\n", *idp, s.IssuerURL)
 		fmt.Fprintf(os.Stderr, "devstack: backend     %s\n", s.BackendURL)
 		fmt.Fprintf(os.Stderr, "devstack: demo user   %s  password %s\n", u.Email, u.Password)
 		fmt.Fprintln(os.Stderr, "devstack: press Ctrl-C to stop")

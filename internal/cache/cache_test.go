@@ -1,0 +1,156 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clilogin/clilogin/internal/cookies"
+)
+
+func TestSaveWritesPrivateFilesAtomicallyAndLoadReadsThem(t *testing.T) {
+	s := Store{Dir: filepath.Join(t.TempDir(), "a", "clilogin")}
+	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	in := Entry{Backend: "https://api.example.com", Identity: "alice", Token: "t0k3n", TokenExpiresAt: exp,
+		Cookies: []cookies.Cookie{{Name: "sid", Value: "v", Domain: "api.example.com", HostOnly: true, Path: "/"}}}
+	if err := s.Save("e", in); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]os.FileMode{s.Dir: 0o700, filepath.Join(s.Dir, "e.json"): 0o600} {
+		st, err := os.Stat(path)
+		if err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: %v, mode %v, want %v", path, err, st.Mode().Perm(), want)
+		}
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(s.Dir, ".*tmp")); len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+	out, err := s.Load("e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Token != in.Token || !out.TokenExpiresAt.Equal(exp) || out.Identity != "alice" || len(out.Cookies) != 1 || out.Version != version {
+		t.Errorf("Load = %+v", out)
+	}
+}
+
+func TestSaveTightensAnExistingDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "clilogin")
+	os.MkdirAll(dir, 0o755)
+	if err := (Store{Dir: dir}).Save("e", Entry{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o700 {
+		t.Errorf("dir mode %v, want 0700", st.Mode().Perm())
+	}
+}
+
+func TestLoadReportsMissingCorruptAndForeignFiles(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	if _, err := s.Load("none"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing: %v, want ErrNotFound", err)
+	}
+	for name, body := range map[string]string{
+		"truncated": `{"version":1,"token":"abc`,
+		"garbage":   "\x00\x01not json",
+		"foreign":   `{"version":99,"token":"abc"}`,
+		"empty":     "",
+	} {
+		os.WriteFile(filepath.Join(s.Dir, name+".json"), []byte(body), 0o600)
+		_, err := s.Load(name)
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "abc") {
+			t.Errorf("%s: error shows the file's contents: %v", name, err)
+		}
+	}
+}
+
+func TestSaveFailsInAnUnwritableDirectoryAndLeavesTheOldEntry(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes anywhere; the e2e suite covers an unwritable cache with a file in the way")
+	}
+	s := Store{Dir: t.TempDir()}
+	s.Save("e", Entry{Token: "old"})
+	os.Chmod(s.Dir, 0o500)
+	defer os.Chmod(s.Dir, 0o700)
+	if err := s.Save("e", Entry{Token: "new"}); err == nil {
+		t.Fatal("Save into a read-only directory succeeded")
+	}
+	if e, _ := s.Load("e"); e.Token != "old" {
+		t.Errorf("token = %q, want the old one", e.Token)
+	}
+}
+
+func TestSaveFailsWhenTheCacheDirIsAFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(f, nil, 0o600)
+	if err := (Store{Dir: filepath.Join(f, "clilogin")}).Save("e", Entry{}); err == nil {
+		t.Error("Save below a file succeeded")
+	}
+}
+
+func TestLockExcludesAndWaitsUntilTheContextEnds(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	unlock, err := s.Lock(context.Background(), "e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := s.Lock(ctx, "e"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("second lock: %v, want the context's deadline", err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		u, err := s.Lock(context.Background(), "e")
+		if err == nil {
+			u()
+		}
+		got <- err
+	}()
+	unlock()
+	if err := <-got; err != nil {
+		t.Errorf("lock after unlock: %v", err)
+	}
+}
+
+func TestTokenValidForNeedsAKnownExpiry(t *testing.T) {
+	now := time.Now()
+	for _, tt := range []struct {
+		e    Entry
+		want bool
+	}{
+		{Entry{Token: "t", TokenExpiresAt: now.Add(time.Hour)}, true},
+		{Entry{Token: "t", TokenExpiresAt: now.Add(30 * time.Second)}, false},
+		{Entry{Token: "t"}, false},
+		{Entry{TokenExpiresAt: now.Add(time.Hour)}, false},
+	} {
+		if got := tt.e.TokenValidFor(now, time.Minute); got != tt.want {
+			t.Errorf("%+v: %v, want %v", tt.e, got, tt.want)
+		}
+	}
+}
+
+// FuzzDecode checks that no file content crashes the reader, and that
+// what it accepts is an entry of this version.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"version":1,"backend":"https://x","token":"a.b.c","cookies":[{"name":"s","value":"v"}]}`))
+	f.Add([]byte(`{"version":2}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"version":1,"token_expires_at":"not a time"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := Decode(b, "fuzz")
+		if err == nil && e.Version != version {
+			t.Errorf("accepted version %d", e.Version)
+		}
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Errorf("error %v is not ErrCorrupt", err)
+		}
+	})
+}
