@@ -2,6 +2,10 @@ package browser
 
 import (
 	"context"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/redact"
@@ -61,8 +65,16 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		if !f.once(p, "otp") {
 			return nil
 		}
-		return failure.New(failure.Refused, "sign in with a window (without --headless) to enter the code yourself",
-			"the identity provider asks for a one-time code, and clilogin has no way to make one")
+		if c.TOTPSecret == "" {
+			return failure.New(failure.Refused, "set CLILOGIN_TOTP_SECRET to the account's TOTP secret, or sign in with a window",
+				"the identity provider asks for a one-time code, and no TOTP secret was given")
+		}
+		code, err := totp.GenerateCode(strings.ToUpper(strings.ReplaceAll(c.TOTPSecret, " ", "")), time.Now())
+		if err != nil {
+			return failure.New(failure.Usage, "CLILOGIN_TOTP_SECRET must be the base32 secret of the authenticator app",
+				"cannot make a one-time code: the TOTP secret is not valid base32")
+		}
+		return f.act(ctx, action{Kind: "otp", Code: code})
 
 	case p.Consent && c.NoConsent && c.Headless:
 		return failure.New(failure.Refused, "drop --no-consent, or approve once in a window (without --headless)",
@@ -82,7 +94,7 @@ func (f *filler) act(ctx context.Context, a action) error {
 	if err != nil {
 		return nil // the page changed under us; the next probe sees the new one
 	}
-	if a.Kind == "credentials" {
+	if a.Kind == "credentials" || a.Kind == "otp" {
 		f.submitted = true
 	}
 	what := a.Kind

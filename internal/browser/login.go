@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,6 +39,10 @@ type Config struct {
 	BrowserArgs []string // extra switches, "--name" or "--name=value"
 	Headless    bool
 	Profile     string // the persistent profile directory
+	// Remote is the DevTools endpoint (ws://… or http://host:port) of a
+	// running Chrome to use instead of starting one: the login opens in a
+	// new tab, which is closed at the end; the browser keeps running.
+	Remote string
 
 	Backend      *url.URL // scheme, host and base path of the backend
 	LoginPath    string
@@ -49,11 +54,21 @@ type Config struct {
 	Username, Password                   string
 	UsernameField, PasswordField, Submit string // CSS selectors overriding detection
 	NoConsent                            bool
+	TOTPSecret                           string // base32, for one-time-code pages
 
 	Deadline time.Time // the whole login, browser start included
 
+	// Artifacts is a directory for a screenshot, the page's HTML and the
+	// URLs visited when the login fails; "" writes none.
+	Artifacts string
+
 	// Logf logs a step for -v; it is never given a secret.
 	Logf func(format string, args ...any)
+	// Warnf tells the person about a problem that does not end the login.
+	Warnf func(format string, args ...any)
+	// Step is called when the login enters a step: "browser start",
+	// "idp page", "form", "callback".
+	Step func(name string)
 	// Waiting is called once when the login waits for a person at the window.
 	Waiting func()
 }
@@ -82,34 +97,51 @@ const pollInterval = 40 * time.Millisecond
 // the browser is closed before Login returns. Cancelling ctx (a signal)
 // ends the wait and closes the browser gracefully.
 func Login(ctx context.Context, c Config) (*Result, error) {
-	logf := c.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
+	nop := func(string, ...any) {}
+	if c.Logf == nil {
+		c.Logf = nop
 	}
-	bin, err := Find(c.Browser, c.Headless)
-	if err != nil {
-		return nil, err
+	if c.Warnf == nil {
+		c.Warnf = nop
 	}
-	lock, err := lockProfile(c.Profile)
-	if err != nil {
-		return nil, err
+	if c.Step == nil {
+		c.Step = func(string) {}
 	}
-	logf("browser %s, profile %s", bin, c.Profile)
-
+	c.Step("browser start")
 	// The browser lives in a context that no signal cancels: cancelling an
 	// allocator kills Chrome before it writes its cookies. Signals and the
 	// deadline end the wait instead, and the browser is closed gracefully.
-	allocCtx, allocCancel := chromedp.NewExecAllocator(context.WithoutCancel(ctx), allocatorOptions(bin, c)...)
+	base := context.WithoutCancel(ctx)
+	var allocCtx context.Context
+	var allocCancel context.CancelFunc
+	var lock *profileLock
+	if c.Remote != "" {
+		c.Logf("remote browser %s", redact.URL(c.Remote))
+		allocCtx, allocCancel = remote.NewAllocator(base, c.Remote, remote.WithDialTimeout(10*time.Second))
+	} else {
+		bin, err := Find(c.Browser, c.Headless)
+		if err != nil {
+			return nil, err
+		}
+		if lock, err = lockProfile(c.Profile); err != nil {
+			return nil, err
+		}
+		c.Logf("browser %s, profile %s", bin, c.Profile)
+		allocCtx, allocCancel = chromedp.NewExecAllocator(base, allocatorOptions(bin, c)...)
+	}
 	bctx, _ := chromedp.NewContext(allocCtx, chromedp.WithBrowserOption(chromedp.WithBrowserErrorf(func(string, ...any) {})))
-	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, logf: logf,
+	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, logf: c.Logf,
 		fatal: make(chan error, 1), docURL: map[network.RequestID]string{}}
 
-	if err := s.start(ctx); err != nil {
-		s.close()
-		return nil, err
-	}
-	res, err := s.wait(ctx)
+	res, err := s.login(ctx)
 	if err != nil {
+		if c.Artifacts != "" {
+			if aerr := s.saveArtifacts(c.Artifacts, err); aerr != nil {
+				c.Warnf("some artifacts were not written: %v", aerr)
+			} else {
+				c.Logf("artifacts written to %s", c.Artifacts)
+			}
+		}
 		s.close()
 		return nil, err
 	}
@@ -119,6 +151,14 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		close(res.closed)
 	}()
 	return res, nil
+}
+
+// login starts the browser and waits for the login.
+func (s *session) login(ctx context.Context) (*Result, error) {
+	if err := s.start(ctx); err != nil {
+		return nil, err
+	}
+	return s.wait(ctx)
 }
 
 // appPage is the first page of the app window. Chrome opens it before
@@ -209,6 +249,10 @@ func (s *session) start(ctx context.Context) error {
 			checked = nil
 			continue
 		case err := <-done:
+			if err != nil && s.cfg.Remote != "" {
+				return failure.New(failure.Browser, "check --remote-browser: a DevTools endpoint ws://… or http://host:port of a running Chrome",
+					"cannot use the remote browser at %s: %w", redact.URL(s.cfg.Remote), err)
+			}
 			if err != nil {
 				return startError(err)
 			}
@@ -305,6 +349,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 	defer stop()
 
 	t0 := time.Now()
+	s.cfg.Step("idp page")
 	loginURL := joinPath(s.cfg.Backend, s.cfg.LoginPath)
 	s.logf("opening %s", redact.URL(loginURL))
 	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
@@ -317,6 +362,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 	}
 
 	f := &filler{s: s}
+	step := "idp page"
 	var last probe
 	waiting := false
 	tick := time.NewTicker(pollInterval)
@@ -341,12 +387,24 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 			return nil, failure.New(failure.Unreachable, "check that the backend and the identity provider are running",
 				"the browser showed a network error page after %s", redact.URL(s.lastURL()))
 		}
+		if onIdP := !s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:"); onIdP && step == "idp page" {
+			step = "form"
+			s.cfg.Step(step)
+		} else if !onIdP && step == "form" && !s.isLoginPage(p.Href) && s.onBackend(p.Href) {
+			step = "callback"
+			s.cfg.Step(step)
+		}
 		if s.onBackend(p.Href) {
 			if p.Marker && !s.isLoginPage(p.Href) {
 				s.logf("success marker %s found at %s (%s)", s.cfg.Marker, redact.URL(p.Href), since(t0))
 				return s.finish(wctx, p.Href)
 			}
 			continue
+		}
+		if s.cfg.Headless && !p.User && !p.Pass && !p.OTP && !p.Consent && refusesHeadless.MatchString(p.Text) {
+			return nil, failure.New(failure.Refused,
+				"run with a window under a virtual display: xvfb-run clilogin login --headless=false …",
+				"the identity provider refuses this headless browser: %q", excerptText(p.Text))
 		}
 		if s.cfg.Username != "" {
 			if err := f.step(wctx, p); err != nil {
@@ -409,10 +467,7 @@ func (s *session) withPageText(ctx context.Context, err error) error {
 	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); time.Sleep(pollInterval) {
 		p, perr := s.run(ctx, nil)
 		if perr == nil && p.Text != "" && s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:") {
-			text := redact.Secrets(p.Text, s.cfg.Password)
-			if r := []rune(text); len(r) > 160 {
-				text = string(r[:160]) + "…"
-			}
+			text := excerptText(redact.Secrets(p.Text, s.cfg.Password))
 			return &failure.Error{Kind: fe.Kind, Hint: fe.Hint, Err: fmt.Errorf("%w: %s", fe.Err, text)}
 		}
 	}
@@ -524,6 +579,17 @@ func (s *session) isCallback(raw string) bool {
 		return s.onBackend(raw) && !s.isLoginPage(raw)
 	}
 	return s.isPath(raw, s.cfg.CallbackPath)
+}
+
+// refusesHeadless matches what IdPs with bot protection say to a browser
+// they do not trust.
+var refusesHeadless = regexp.MustCompile(`(?i)(browser|app) (may|might) not be secure|(unsupported|not a supported|isn't supported|is not supported) browser|browser (is )?not supported|try (using )?a different browser|automated (browser|software)`)
+
+func excerptText(t string) string {
+	if r := []rune(t); len(r) > 160 {
+		return string(r[:160]) + "…"
+	}
+	return t
 }
 
 func joinPath(base *url.URL, path string) string {

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clilogin/clilogin/internal/atomicfile"
 	"github.com/clilogin/clilogin/internal/cookies"
 )
 
@@ -114,43 +115,9 @@ func (s Store) Save(name string, e Entry) error {
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	return WriteFileAtomic(s.path(name), append(b, '\n'))
-}
-
-// WriteFileAtomic writes data to path with mode 0600, creating its
-// directory with mode 0700, through a temporary file and a rename.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := atomicfile.Write(s.path(name), append(b, '\n')); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp") // CreateTemp makes it 0600
-	if err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	ok = true
 	return nil
 }
 

@@ -24,6 +24,7 @@ type app struct {
 	store  cache.Store
 	name   string // the backend's cache entry
 	client *api.Client
+	steps  *timeline
 	warned bool // a cache warning was shown
 }
 

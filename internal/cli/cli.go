@@ -46,13 +46,14 @@ func Run(ctx context.Context, args []string, env Env, stdio IO) int {
 		fmt.Fprint(stdio.Out, usage(o.Command))
 		return ExitOK
 	}
+	steps := &timeline{}
 	if err == nil {
-		err = runCommand(ctx, o, env, stdio)
+		err = runCommand(ctx, o, env, stdio, steps)
 	}
-	return report(err, o, stdio)
+	return report(err, o, stdio, steps)
 }
 
-func runCommand(ctx context.Context, o Options, env Env, stdio IO) error {
+func runCommand(ctx context.Context, o Options, env Env, stdio IO, steps *timeline) error {
 	switch o.Command {
 	case "version":
 		fmt.Fprintln(stdio.Out, "clilogin", version())
@@ -64,6 +65,7 @@ func runCommand(ctx context.Context, o Options, env Env, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	a.steps = steps
 	switch o.Command {
 	case "login":
 		return runLogin(ctx, a)
@@ -83,8 +85,10 @@ func runCommand(ctx context.Context, o Options, env Env, stdio IO) error {
 	return fmt.Errorf("command %q has no implementation", o.Command)
 }
 
-// report shows err, if any, and returns its exit code.
-func report(err error, o Options, stdio IO) int {
+// report shows err, if any, and returns its exit code. With -o json a
+// failure is also one JSON object on stdout: the kind of error, the exit
+// code, the step that failed and the time each step took.
+func report(err error, o Options, stdio IO, steps *timeline) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -93,28 +97,43 @@ func report(err error, o Options, stdio IO) int {
 		return int(code) // exec's command said it all
 	}
 	kind := failure.KindOf(err)
-	if kind == failure.Interrupted {
-		fmt.Fprintln(stdio.Err, "clilogin: interrupted")
-		return ExitInterrupted
-	}
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(stdio.Err, "clilogin: interrupted")
-		return ExitInterrupted
+		kind = failure.Interrupted
 	}
-	fmt.Fprintf(stdio.Err, "clilogin: error: %s\n", oneLine(err.Error()))
-	if hint := failure.HintOf(err); hint != "" {
-		fmt.Fprintf(stdio.Err, "clilogin: hint: %s\n", hint)
-	} else if kind == failure.Internal {
-		fmt.Fprintln(stdio.Err, "clilogin: hint: this is a bug in clilogin; please report it with the output of -v")
-	}
-	return map[failure.Kind]int{
+	exit := map[failure.Kind]int{
 		failure.Internal:    ExitInternal,
 		failure.Usage:       ExitUsage,
 		failure.Timeout:     ExitTimeout,
 		failure.Refused:     ExitRefused,
 		failure.Unreachable: ExitUnreachable,
 		failure.Browser:     ExitBrowser,
+		failure.Interrupted: ExitInterrupted,
 	}[kind]
+	msg, hint := oneLine(err.Error()), failure.HintOf(err)
+	if kind == failure.Internal && hint == "" {
+		hint = "this is a bug in clilogin; please report it with the output of -v"
+	}
+	if kind == failure.Interrupted {
+		msg, hint = "interrupted", ""
+		fmt.Fprintln(stdio.Err, "clilogin: interrupted")
+	} else {
+		fmt.Fprintf(stdio.Err, "clilogin: error: %s\n", msg)
+		if hint != "" {
+			fmt.Fprintf(stdio.Err, "clilogin: hint: %s\n", hint)
+		}
+	}
+	if o.Output == "json" && steps != nil {
+		step := steps.end()
+		_ = writeJSON(stdio.Out, struct {
+			Error    string             `json:"error"`
+			Hint     string             `json:"hint,omitempty"`
+			Kind     string             `json:"kind"`
+			ExitCode int                `json:"exit_code"`
+			Step     string             `json:"step,omitempty"`
+			Timings  map[string]float64 `json:"timings,omitempty"`
+		}{msg, hint, kind.String(), exit, step, steps.seconds()})
+	}
+	return exit
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -24,7 +24,8 @@ func runLogin(ctx context.Context, a *app) error {
 	a.save(e)
 	switch a.o.Output {
 	case "json":
-		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: e.Identity, ExpiresAt: timePtr(e.TokenExpiresAt)})
+		a.steps.end()
+		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: e.Identity, ExpiresAt: timePtr(e.TokenExpiresAt), Timings: a.steps.seconds()})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(e.Backend))
 		if e.Identity != "" {
@@ -42,9 +43,10 @@ func runLogin(ctx context.Context, a *app) error {
 
 // loginJSON is login's -o json: no token.
 type loginJSON struct {
-	Backend   string     `json:"backend"`
-	Identity  string     `json:"identity,omitempty"`
-	ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
+	Backend   string             `json:"backend"`
+	Identity  string             `json:"identity,omitempty"`
+	ExpiresAt *time.Time         `json:"token_expires_at,omitempty"`
+	Timings   map[string]float64 `json:"timings,omitempty"` // seconds per step
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -66,6 +68,7 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 	if err != nil {
 		return cache.Entry{}, err
 	}
+	totpSecret, _ := a.env("CLILOGIN_TOTP_SECRET")
 	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose}
 	defer sp.stop()
 	if !o.Headless {
@@ -87,8 +90,13 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 		PasswordField: o.PasswordField,
 		Submit:        o.Submit,
 		NoConsent:     o.NoConsent,
+		TOTPSecret:    totpSecret,
+		Remote:        o.RemoteBrowser,
+		Artifacts:     o.Artifacts,
 		Deadline:      deadline,
 		Logf:          log.logf,
+		Warnf:         a.warnf,
+		Step:          a.steps.step,
 		Waiting:       func() { sp.start("waiting for you to sign in in the browser window") },
 	})
 	sp.stop()
@@ -105,12 +113,14 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 	}
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	a.steps.step("token")
 	if e.Token, err = a.client.Token(actx, o.TokenPath, res.Cookies); err != nil {
 		return cache.Entry{}, err
 	}
 	e.TokenExpiresAt = expiry(e.Token)
 	log.logf("got a token from %s", o.TokenPath)
 	if o.WhoamiPath != "" {
+		a.steps.step("whoami")
 		if e.Identity, err = a.whoami(actx, e.Token); err != nil {
 			return cache.Entry{}, err
 		}

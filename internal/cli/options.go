@@ -120,6 +120,7 @@ func flagSet(cmd string, o *Options) *pflag.FlagSet {
 	fs.StringVar(&o.Profile, "profile", "", "browser profile directory (default <config dir>/clilogin/profiles/<host_port>)")
 	fs.StringVar(&o.Browser, "browser", "", "Chrome or Chromium binary (default: search the usual names)")
 	fs.StringArrayVar(&o.BrowserArgs, "browser-arg", nil, "extra Chrome switch, e.g. --browser-arg=--proxy-server=host:3128 (repeatable)")
+	fs.StringVar(&o.RemoteBrowser, "remote-browser", "", "use a running Chrome's DevTools endpoint (ws://… or http://host:port) instead of starting one")
 	fs.BoolVar(&o.Headless, "headless", false, "run the browser without a window (default when CI=true or there is no display)")
 	fs.StringVarP(&o.Username, "username", "u", "", "sign in at the IdP as this user (password from CLILOGIN_PASSWORD or --password-stdin)")
 	fs.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
@@ -131,6 +132,7 @@ func flagSet(cmd string, o *Options) *pflag.FlagSet {
 	fs.BoolVar(&o.NoConsent, "no-consent", false, "do not click through consent pages")
 	fs.StringVar(&o.ExpectIdentity, "expect-identity", "", "fail (exit 4) unless the identity is exactly this")
 	fs.StringVarP(&o.Output, "output", "o", "text", "output format: text, json or env")
+	fs.StringVar(&o.Artifacts, "artifacts", "", "on failure, write a screenshot, the page's HTML and the URLs visited (secrets redacted) into this directory")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log each step with timings on stderr (secrets redacted)")
 	return fs
 }
@@ -256,6 +258,11 @@ func parseOptions(args []string, env Env) (Options, error) {
 	for _, a := range o.BrowserArgs {
 		if !strings.HasPrefix(a, "--") {
 			return o, usageError("--browser-arg %q must be a switch starting with --", a)
+		}
+	}
+	if o.RemoteBrowser != "" {
+		if u, err := url.Parse(o.RemoteBrowser); err != nil || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return o, usageError("--remote-browser must be a DevTools endpoint ws://host:port/… or http://host:port, got %q", o.RemoteBrowser)
 		}
 	}
 	if o.LoginPath == "" {

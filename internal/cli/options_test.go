@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -234,12 +235,45 @@ func TestRunMapsEveryKindToItsExitCode(t *testing.T) {
 		failure.Unreachable: 5, failure.Browser: 6, failure.Interrupted: 130,
 	} {
 		var errb bytes.Buffer
-		got := report(failure.New(kind, "do this", "that went wrong"), Options{}, IO{Err: &errb})
+		got := report(failure.New(kind, "do this", "that went wrong"), Options{}, IO{Err: &errb}, nil)
 		if got != code {
 			t.Errorf("kind %v: exit %d, want %d", kind, got, code)
 		}
 		if kind != failure.Interrupted && !strings.Contains(errb.String(), "clilogin: error: that went wrong\nclilogin: hint: do this\n") {
 			t.Errorf("kind %v: stderr = %q", kind, errb.String())
 		}
+	}
+}
+
+func TestReportWritesOneJSONObjectOnFailure(t *testing.T) {
+	steps := &timeline{}
+	steps.step("browser start")
+	steps.step("form")
+	var out, errb bytes.Buffer
+	code := report(failure.New(failure.Refused, "check the password", "the identity provider refused the sign-in: Wrong password."),
+		Options{Output: "json"}, IO{Out: &out, Err: &errb}, steps)
+	if code != ExitRefused {
+		t.Errorf("exit %d", code)
+	}
+	var got struct {
+		Error, Hint, Kind, Step string
+		ExitCode                int `json:"exit_code"`
+		Timings                 map[string]float64
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out.String())
+	}
+	if got.Kind != "refused" || got.ExitCode != 4 || got.Step != "form" || got.Hint != "check the password" ||
+		got.Error != "the identity provider refused the sign-in: Wrong password." {
+		t.Errorf("json = %+v", got)
+	}
+	if _, ok := got.Timings["browser_start"]; !ok {
+		t.Errorf("timings = %v, want browser_start and form", got.Timings)
+	}
+	if _, ok := got.Timings["form"]; !ok {
+		t.Errorf("timings = %v, want browser_start and form", got.Timings)
+	}
+	if !strings.Contains(errb.String(), "clilogin: error: ") {
+		t.Errorf("stderr = %q", errb.String())
 	}
 }

@@ -21,6 +21,25 @@ const (
 	Interrupted             // Ctrl-C or SIGTERM
 )
 
+// String names the kind for machines: "timeout", "refused", ….
+func (k Kind) String() string {
+	switch k {
+	case Usage:
+		return "usage"
+	case Timeout:
+		return "timeout"
+	case Refused:
+		return "refused"
+	case Unreachable:
+		return "unreachable"
+	case Browser:
+		return "browser"
+	case Interrupted:
+		return "interrupted"
+	}
+	return "internal"
+}
+
 // Error is an error with a kind and an optional hint for the person.
 type Error struct {
 	Kind Kind

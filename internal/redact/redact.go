@@ -24,6 +24,9 @@ var safeParams = map[string]bool{
 	"prompt":            true,
 }
 
+// SafeParam reports whether a query parameter's value is kept by URL.
+func SafeParam(name string) bool { return safeParams[strings.ToLower(name)] }
+
 // URL returns raw with the values of every query parameter that is not known
 // to be safe replaced by Mask, the fragment masked, and any user info
 // removed. A string that does not parse as a URL is masked whole.

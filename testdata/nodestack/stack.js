@@ -173,8 +173,10 @@ const provider = new Provider(ISSUER, {
 provider.on('server_error', (ctx, err) => log('idp server_error:', err));
 
 const idpCallback = provider.callback();
+const ACTIONS = 'login|confirm|abort|identifier|password|identify|otp|kmsi|restart';
+const interactionPath = new RegExp(`^/interaction/([\\w-]+)(?:/(${ACTIONS}))?$`);
 idpHandler = async (req, res) => {
-  const m = /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort))?$/.exec(req.url.split('?')[0]);
+  const m = interactionPath.exec(req.url.split('?')[0]);
   if (!m) return idpCallback(req, res); // everything else is oidc-provider's
   try {
     await interaction(req, res, m[2]);
@@ -185,21 +187,60 @@ idpHandler = async (req, res) => {
   }
 };
 
-// interaction renders or handles the login and consent pages. Each form posts
-// under /interaction/<uid>/ because oidc-provider's interaction cookie is
-// path-scoped to that prefix.
+// Where each interaction is in the sign-in steps, by interaction uid:
+// { step, created, username, otpDone, remember }. step is one of
+//   login (one-page form), identifier, password (two-step), spa,
+//   otp (NODESTACK_TOTP_SECRET), kmsi (NODESTACK_STAY_SIGNED_IN).
+// The uid is only usable with its interaction cookie, so it is a fine key.
+const steps = new Map();
+const FIRST_STEP = { 'one-page': 'login', 'two-step': 'identifier', spa: 'spa' }[FLOW];
+
+function stepOf(uid) {
+  let st = steps.get(uid);
+  if (!st) {
+    const now = Date.now();
+    for (const [k, v] of steps) if (now - v.created > 3600 * 1000) steps.delete(k); // Interaction ttl
+    st = { step: FIRST_STEP, created: now };
+    steps.set(uid, st);
+  }
+  return st;
+}
+
+// interaction renders or handles the sign-in and consent pages. Each form
+// posts under /interaction/<uid>/ because oidc-provider's interaction cookie
+// is path-scoped to that prefix.
 async function interaction(req, res, action) {
   const details = await provider.interactionDetails(req, res);
   const { uid, prompt, params, session, grantId } = details;
 
   if (req.method === 'GET' && !action) {
-    if (prompt.name === 'login') return page(res, 200, loginPage(uid, params.login_hint || ''));
+    if (prompt.name === 'login') {
+      if (REQUIRE_HEADED && /HeadlessChrome/.test(req.headers['user-agent'] ?? '')) {
+        log('refused a headless browser');
+        return page(res, 200, unsupportedBrowserPage());
+      }
+      const st = stepOf(uid);
+      const hint = params.login_hint || '';
+      switch (st.step) {
+        case 'login': return page(res, 200, loginPage(uid, hint));
+        case 'identifier': return page(res, 200, identifierPage(uid, hint));
+        case 'password': return page(res, 200, passwordPage(uid, st.username));
+        case 'spa': return page(res, 200, spaPage(uid, hint));
+        case 'otp': return page(res, 200, otpPage(uid));
+        case 'kmsi': return page(res, 200, staySignedInPage(uid));
+      }
+    }
     if (prompt.name === 'consent') return page(res, 200, consentPage(uid, prompt.details));
     return send(res, 501, `unsupported prompt ${prompt.name}`);
+  }
+  if (req.method === 'GET' && action === 'restart') { // "not you?": back to the first step
+    if (prompt.name === 'login') steps.set(uid, { step: FIRST_STEP, created: Date.now() });
+    return seeOther(res, `/interaction/${uid}`);
   }
   if (req.method !== 'POST' || !action) return send(res, 405, 'method not allowed');
 
   if (action === 'abort') {
+    steps.delete(uid);
     return provider.interactionFinished(req, res, {
       error: 'access_denied',
       error_description: 'End-User aborted interaction',
@@ -207,16 +248,9 @@ async function interaction(req, res, action) {
   }
 
   const form = await readForm(req);
-  if (action === 'login') {
+  if (action !== 'confirm') {
     if (prompt.name !== 'login') return send(res, 400, 'not at the login step');
-    const ok = form.get('username') === USER.email && sameString(form.get('password') ?? '', USER.password);
-    if (!ok) {
-      log(`failed login for ${JSON.stringify(form.get('username'))}`);
-      return page(res, 200, loginPage(uid, form.get('username') ?? '', 'Wrong email address or password.'));
-    }
-    return provider.interactionFinished(req, res, {
-      login: { accountId: USER.sub }, // remember (persistent cookie) is the default
-    }, { mergeWithLastSubmission: false });
+    return signInStep(req, res, uid, action, form);
   }
 
   // action === 'confirm': grant what was asked; the grant is kept in the
@@ -235,6 +269,105 @@ async function interaction(req, res, action) {
   return provider.interactionFinished(req, res, {
     consent: { grantId: await grant.save() },
   }, { mergeWithLastSubmission: true });
+}
+
+// signInStep handles a POST of one sign-in step. A POST that does not fit the
+// interaction's current step is sent to the page of that step (303).
+async function signInStep(req, res, uid, action, form) {
+  const st = stepOf(uid);
+  const json = /application\/json/.test(req.headers.accept ?? ''); // the SPA's fetch
+  const fits = { login: 'login', identifier: 'identifier', password: st.step === 'spa' ? 'spa' : 'password',
+    identify: 'spa', otp: 'otp', kmsi: 'kmsi' }[action];
+  if (fits !== st.step) {
+    if (json) return sendJSON(res, 409, { ok: false, error: `not at this step (at ${st.step})`, location: `/interaction/${uid}` });
+    return seeOther(res, `/interaction/${uid}`);
+  }
+  const knownUser = (s) => (s ?? '').trim().toLowerCase() === USER.email;
+
+  switch (action) {
+    case 'login': { // the one-page form
+      const ok = form.get('username') === USER.email && sameString(form.get('password') ?? '', USER.password);
+      if (!ok) {
+        log(`failed login for ${JSON.stringify(form.get('username'))}`);
+        return page(res, 200, loginPage(uid, form.get('username') ?? '', 'Wrong email address or password.'));
+      }
+      return passwordAccepted(req, res, uid, st, false);
+    }
+    case 'identifier': { // two-step, page 1
+      const id = form.get('identifier') ?? '';
+      if (!knownUser(id)) {
+        log(`unknown identifier ${JSON.stringify(id)}`);
+        return page(res, 200, identifierPage(uid, id, "We couldn't find an account with that email."));
+      }
+      st.step = 'password';
+      st.username = USER.email;
+      return seeOther(res, `/interaction/${uid}`);
+    }
+    case 'identify': { // spa, "Next": only answers whether the account exists
+      if (!knownUser(form.get('email'))) {
+        log(`unknown identifier ${JSON.stringify(form.get('email'))}`);
+        return sendJSON(res, 200, { ok: false, error: "We couldn't find an account with that email." });
+      }
+      return sendJSON(res, 200, { ok: true });
+    }
+    case 'password': {
+      if (st.step === 'spa') { // fetch from the SPA (or a plain form post without JavaScript)
+        const email = form.get('email');
+        let error = '';
+        if (!knownUser(email)) error = "We couldn't find an account with that email.";
+        else if (!sameString(form.get('pass') ?? '', USER.password)) error = 'Incorrect password.';
+        if (error) {
+          log(`failed login for ${JSON.stringify(email)}`);
+          return json ? sendJSON(res, 200, { ok: false, error }) : page(res, 200, spaPage(uid, email ?? '', error));
+        }
+        return passwordAccepted(req, res, uid, st, json);
+      }
+      if (!sameString(form.get('passwd') ?? '', USER.password)) { // two-step, page 2
+        log(`failed login for ${JSON.stringify(st.username)}`);
+        return page(res, 200, passwordPage(uid, st.username, 'Wrong password. Try again.'));
+      }
+      return passwordAccepted(req, res, uid, st, false);
+    }
+    case 'otp': {
+      const code = (form.get('otp') ?? '').replace(/\s+/g, '');
+      if (!/^\d{6}$/.test(code) || totp.validate({ token: code, window: 1 }) === null) {
+        log('wrong one-time code');
+        return page(res, 200, otpPage(uid, 'Invalid code.'));
+      }
+      st.otpDone = true;
+      return nextStep(req, res, uid, st, false);
+    }
+    case 'kmsi': {
+      st.remember = form.get('stay') === 'Yes'; // anything else is No
+      return nextStep(req, res, uid, st, false);
+    }
+  }
+  return send(res, 404, 'not found');
+}
+
+function passwordAccepted(req, res, uid, st, json) {
+  st.passwordDone = true;
+  return nextStep(req, res, uid, st, json);
+}
+
+// nextStep goes on after an accepted step: to the code page, to "Stay signed
+// in?", or, when all is done, back to oidc-provider with the login. A browser
+// post gets a redirect; the SPA's fetch gets {ok, location} to go to.
+async function nextStep(req, res, uid, st, json) {
+  let step = 'done';
+  if (totp && !st.otpDone) step = 'otp';
+  else if (STAY_SIGNED_IN && st.remember === undefined) step = 'kmsi';
+  if (step !== 'done') {
+    st.step = step;
+    return json ? sendJSON(res, 200, { ok: true, location: `/interaction/${uid}` }) : seeOther(res, `/interaction/${uid}`);
+  }
+  steps.delete(uid);
+  // remember (a persistent IdP session cookie) is the default; only "No" on
+  // the "Stay signed in?" page makes it a browser-session cookie.
+  const result = { login: { accountId: USER.sub, ...(STAY_SIGNED_IN ? { remember: st.remember } : {}) } };
+  if (!json) return provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+  const location = await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
+  return sendJSON(res, 200, { ok: true, location });
 }
 
 function sameString(a, b) {
@@ -285,6 +418,206 @@ ${items || '  <li>your identity</li>'}
 <form method="post" action="/interaction/${uid}/abort">
   <button id="consent-deny" type="submit">Deny</button>
 </form>`);
+}
+
+// The pages of the other modes use other markup than the default form above
+// (a <div> layout, other names and ids, <input type=submit> buttons), so that
+// clilogin is tried on something it was not written against.
+function cardLayout(title, body, script = '') {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)} · Node test IdP</title>
+<style>
+  body { font-family: sans-serif; background: #f2f2f2; }
+  .card { max-width: 24rem; margin: 3rem auto; padding: 2rem; background: #fff; border-radius: 4px; }
+  .row { margin: 0.75rem 0; }
+  .row input[type=text], .row input[type=email], .row input[type=password] { display: block; width: 100%; }
+  .alert-error, .error { color: #a00; }
+</style>
+</head>
+<body>
+<div class="card" id="card">
+<div class="card-title" role="heading" aria-level="1">${esc(title)}</div>
+${body}
+</div>${script}
+</body>
+</html>
+`;
+}
+
+const alertDiv = (error) => (error ? `<div class="alert alert-error" role="alert">${esc(error)}</div>\n` : '');
+
+// identifierPage: two-step, page 1 (only the username).
+function identifierPage(uid, identifier, error = '') {
+  return cardLayout('Welcome', `${alertDiv(error)}<div class="subtitle">Log in to continue to ${esc(CLIENT_ID)}.</div>
+<form class="identifier-form" method="post" action="/interaction/${uid}/identifier">
+  <div class="row">
+    <label for="identifier-input">Email address or username</label>
+    <input id="identifier-input" name="identifier" type="text" inputmode="email" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${esc(identifier)}">
+  </div>
+  <div class="row">
+    <input id="identifier-next" type="submit" value="Next">
+  </div>
+</form>`);
+}
+
+// passwordPage: two-step, page 2 (only the password; the username as text).
+function passwordPage(uid, username, error = '') {
+  return cardLayout('Enter your password', `${alertDiv(error)}<div class="identity">Signed in as <span id="identity-name">${esc(username)}</span> — <a id="not-you" href="/interaction/${uid}/restart">not you?</a></div>
+<form class="password-form" method="post" action="/interaction/${uid}/password">
+  <div class="row">
+    <label for="passwd-input">Password</label>
+    <input id="passwd-input" name="passwd" type="password" autocomplete="current-password" required>
+  </div>
+  <div class="row">
+    <input id="passwd-submit" type="submit" value="Sign in">
+  </div>
+</form>`);
+}
+
+// spaPage: one document; the script below reveals the password after "Next".
+// Without JavaScript the form still posts (the server answers with this page
+// and an error, or goes on).
+function spaPage(uid, email, error = '') {
+  return cardLayout('Sign in', `${error ? `<p role="alert" class="error" id="spa-error">${esc(error)}</p>\n` : ''}<form id="spa-form" method="post" action="/interaction/${uid}/password" novalidate>
+  <div class="row" id="email-step">
+    <label for="spa-email">Email</label>
+    <input id="spa-email" name="email" type="email" autocomplete="username" value="${esc(email)}">
+  </div>
+  <div class="row">
+    <button type="button" id="next">Next</button>
+  </div>
+  <p id="spa-status" class="status" aria-live="polite" hidden></p>
+  <div id="password-step" style="display:none">
+    <div class="row">
+      <label for="spa-pass">Password</label>
+      <input id="spa-pass" name="pass" type="password" autocomplete="current-password">
+    </div>
+    <div class="row">
+      <button type="submit" id="spa-signin">Sign in</button>
+    </div>
+  </div>
+</form>`, `
+<script>
+(() => {
+  const form = document.getElementById('spa-form');
+  const email = document.getElementById('spa-email');
+  const pass = document.getElementById('spa-pass');
+  const next = document.getElementById('next');
+  const signin = document.getElementById('spa-signin');
+  const passwordStep = document.getElementById('password-step');
+  const status = document.getElementById('spa-status');
+  const base = form.getAttribute('action').replace(/\\/password$/, '');
+  let busy = false;
+  let revealed = false;
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  function showError(text) {
+    let p = document.getElementById('spa-error');
+    if (!p) {
+      p = document.createElement('p');
+      p.id = 'spa-error';
+      p.className = 'error';
+      p.setAttribute('role', 'alert');
+      form.before(p);
+    }
+    p.textContent = text;
+  }
+  const clearError = () => document.getElementById('spa-error')?.remove();
+
+  async function post(path, fields) {
+    const r = await fetch(base + path, {
+      method: 'POST',
+      headers: { Accept: 'application/json' },
+      body: new URLSearchParams(fields),
+      credentials: 'same-origin',
+    });
+    return r.json();
+  }
+
+  // The values are read when the buttons are used, never cached.
+  async function onNext() {
+    if (busy || revealed) return;
+    const id = email.value.trim();
+    if (!id) return showError('Enter your email address.');
+    busy = true;
+    next.disabled = true;
+    status.textContent = 'Checking…';
+    status.hidden = false;
+    try {
+      const [res] = await Promise.all([post('/identify', { email: id }), sleep(150)]);
+      if (!res.ok) return showError(res.error);
+      clearError();
+      revealed = true;
+      next.style.display = 'none';
+      passwordStep.style.display = '';
+      pass.focus();
+    } catch (err) {
+      showError('Something went wrong. Try again.');
+    } finally {
+      busy = false;
+      next.disabled = false;
+      status.hidden = true;
+      status.textContent = '';
+    }
+  }
+
+  async function onSignIn() {
+    if (busy) return;
+    busy = true;
+    signin.disabled = true;
+    try {
+      const res = await post('/password', { email: email.value.trim(), pass: pass.value });
+      if (res.ok) return location.assign(res.location); // stays busy
+      showError(res.error);
+    } catch (err) {
+      showError('Something went wrong. Try again.');
+    }
+    busy = false;
+    signin.disabled = false;
+  }
+
+  next.addEventListener('click', onNext);
+  email.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !revealed) { e.preventDefault(); onNext(); }
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (revealed) onSignIn(); else onNext();
+  });
+})();
+</script>`);
+}
+
+// otpPage: NODESTACK_TOTP_SECRET, after the password.
+function otpPage(uid, error = '') {
+  return cardLayout('Two-step verification', `${error ? `<div role="alert">${esc(error)}</div>\n` : ''}<div class="subtitle">Enter the 6-digit code from your authenticator app.</div>
+<form class="otp-form" method="post" action="/interaction/${uid}/otp">
+  <div class="row">
+    <label for="otp-input">Code</label>
+    <input id="otp-input" name="otp" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required>
+  </div>
+  <div class="row">
+    <button id="otp-verify" type="submit">Verify</button>
+  </div>
+</form>`);
+}
+
+// staySignedInPage: NODESTACK_STAY_SIGNED_IN, like Azure AD's "KMSI" page.
+function staySignedInPage(uid) {
+  return cardLayout('Stay signed in?', `<div class="row" id="kmsi-description">Do this to reduce the number of times you are asked to sign in.</div>
+<form class="kmsi-form" method="post" action="/interaction/${uid}/kmsi">
+  <div class="row">
+    <input type="submit" name="stay" value="No" id="idBtn_Back">
+    <input type="submit" name="stay" value="Yes" id="idSIButton9">
+  </div>
+</form>`);
+}
+
+// unsupportedBrowserPage: NODESTACK_REQUIRE_HEADED and a headless browser.
+function unsupportedBrowserPage() {
+  return cardLayout("Couldn't sign you in", `<div class="row" id="unsupported-browser">This browser or app may not be secure. Try using a different browser.</div>`);
 }
 
 // ---------------------------------------------------------------- the backend
@@ -406,6 +739,17 @@ function send(res, status, text) {
   }).end(text);
 }
 
+function sendJSON(res, status, value) {
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+  }).end(JSON.stringify(value));
+}
+
+function seeOther(res, location) {
+  res.writeHead(303, { Location: location, 'Cache-Control': 'no-store' }).end();
+}
+
 function page(res, status, html) {
   res.writeHead(status, {
     'Content-Type': 'text/html; charset=utf-8',
@@ -435,11 +779,15 @@ function shutdown(signal) {
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
 
-log(`IdP ${ISSUER}, backend ${BACKEND}`);
+log(`IdP ${ISSUER}, backend ${BACKEND}, flow ${FLOW}${totp ? ', TOTP' : ''}${STAY_SIGNED_IN ? ', stay signed in' : ''}${REQUIRE_HEADED ? ', headed only' : ''}`);
 process.stdout.write(`${JSON.stringify({
   backend: BACKEND,
   issuer: ISSUER,
   username: USER.email,
   password: USER.password,
   email: USER.email,
+  flow: FLOW,
+  ...(totp ? { totp_secret: totp.secret.base32 } : {}),
+  ...(STAY_SIGNED_IN ? { stay_signed_in: true } : {}),
+  ...(REQUIRE_HEADED ? { require_headed: true } : {}),
 })}\n`);

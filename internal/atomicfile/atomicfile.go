@@ -1,0 +1,47 @@
+// Package atomicfile writes private files so that a reader sees the old
+// contents or the new ones, never a part: a 0600 temporary file in the same
+// directory, synced, then renamed over the old one.
+package atomicfile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Write writes data to path with mode 0600, creating its
+// directory with mode 0700, through a temporary file and a rename.
+func Write(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp") // CreateTemp makes it 0600
+	if err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	ok = true
+	return nil
+}
