@@ -1,0 +1,376 @@
+package browser
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/clilogin/clilogin/internal/failure"
+)
+
+// One Chrome for the whole package, as chromedp's own tests do: each test
+// logs in in a tab of its own through the remote-browser path.
+var devtools string // http://127.0.0.1:PORT of the shared browser
+
+func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+
+func testMain(m *testing.M) int {
+	bin := "/usr/lib/chromium/chromium-headless-shell"
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintln(os.Stderr, "CI: no Chromium headless shell at", bin, "(apt-get install chromium-headless-shell)")
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "browser tests skipped: no", bin, "(apt-get install chromium-headless-shell)")
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "clilogin-browser-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--remote-debugging-port=0", "--user-data-dir="+dir,
+		"--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic", "about:blank")
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for deadline := time.Now().Add(10 * time.Second); devtools == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(filepath.Join(dir, "DevToolsActivePort")); err == nil {
+			if port, _, ok := strings.Cut(string(b), "\n"); ok {
+				devtools = "http://127.0.0.1:" + port
+			}
+		}
+	}
+	if devtools == "" {
+		fmt.Fprintln(os.Stderr, "the test browser did not open its DevTools port")
+		return 1
+	}
+	return m.Run()
+}
+
+func needBrowser(t *testing.T) {
+	t.Helper()
+	if devtools == "" {
+		t.Skip("no Chromium headless shell on this machine (apt-get install chromium-headless-shell)")
+	}
+}
+
+const (
+	testUser     = "alice@example.com"
+	testPassword = "correct horse"
+	testSecret   = "JBSWY3DPEHPK3PXP"
+)
+
+// idp is a small identity provider that serves the saved pages of
+// testdata/forms and really checks the user name, the password and the
+// one-time code. After the password it walks through the pages of stages
+// (otp, stay-signed-in, consent), then sends the browser back to the
+// backend's callback.
+type idp struct {
+	srv      *httptest.Server
+	base     string // http://localhost:PORT
+	backend  string
+	start    string // the first page
+	stages   []string
+	mu       sync.Mutex
+	position int
+}
+
+func (p *idp) page(w http.ResponseWriter, name, errHTML string, status int) {
+	b, err := os.ReadFile(filepath.Join("testdata", "forms", name))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(bytes.Replace(b, []byte("<!--error-->"), []byte(errHTML), 1))
+}
+
+// next is where the browser goes after a passed stage.
+func (p *idp) next() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.position < len(p.stages) {
+		p.position++
+		return "/" + p.stages[p.position-1]
+	}
+	return p.backend + "/callback?code=good-code&state=s"
+}
+
+func hasValue(r *http.Request, want string) bool {
+	r.ParseForm()
+	for _, vs := range r.PostForm {
+		for _, v := range vs {
+			if v == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (p *idp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/authorize" && p.start == "deny":
+		http.Redirect(w, r, p.backend+"/callback?error=access_denied&error_description=the+user+said+no", http.StatusFound)
+	case r.Method == http.MethodGet && r.URL.Path == "/authorize":
+		http.Redirect(w, r, "/"+p.start, http.StatusFound)
+	case r.Method == http.MethodGet:
+		p.page(w, strings.TrimPrefix(r.URL.Path, "/"), "", http.StatusOK)
+	case r.URL.Path == "/identify":
+		if !hasValue(r, testUser) {
+			p.page(w, q.Get("back"), `<div class="o-form-error-container" role="alert">Unable to sign in: unknown user</div>`, http.StatusOK)
+			return
+		}
+		p.page(w, q.Get("next"), "", http.StatusOK)
+	case r.URL.Path == "/identify-json":
+		if !hasValue(r, testUser) {
+			http.Error(w, "no such user", http.StatusNotFound)
+		}
+	case r.URL.Path == "/authenticate":
+		if !hasValue(r, testPassword) {
+			p.page(w, q.Get("back"), `<p class="error" role="alert">Wrong password.</p>`, http.StatusUnauthorized)
+			return
+		}
+		http.Redirect(w, r, p.next(), http.StatusSeeOther)
+	case r.URL.Path == "/authenticate-json":
+		if !hasValue(r, testUser) || !hasValue(r, testPassword) {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, p.next())
+	case r.URL.Path == "/otp":
+		r.ParseForm()
+		if !totp.Validate(r.PostForm.Get("totp"), testSecret) {
+			p.page(w, "otp.html", `<div role="alert">Invalid code.</div>`, http.StatusOK)
+			return
+		}
+		http.Redirect(w, r, p.next(), http.StatusSeeOther)
+	case r.URL.Path == "/consent":
+		if hasValue(r, "allow") || hasValue(r, "Yes") {
+			http.Redirect(w, r, p.next(), http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, p.backend+"/callback?error=access_denied&error_description=the+user+said+no", http.StatusSeeOther)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// flow is a backend on 127.0.0.1 and an IdP on localhost.
+type flow struct {
+	backend        string
+	idp            *idp
+	sid            string // the session cookie the backend sets
+	callbackStatus int    // 0: the callback works
+}
+
+func newFlow(t *testing.T, start string, stages ...string) *flow {
+	t.Helper()
+	b := make([]byte, 8)
+	rand.Read(b)
+	f := &flow{sid: hex.EncodeToString(b)}
+	f.idp = &idp{start: start, stages: stages}
+	isrv := httptest.NewServer(f.idp)
+	t.Cleanup(isrv.Close)
+	f.idp.base = strings.Replace(isrv.URL, "127.0.0.1", "localhost", 1)
+	bsrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/login":
+			http.Redirect(w, r, f.idp.base+"/authorize", http.StatusFound)
+		case "/callback":
+			if e := r.URL.Query().Get("error"); e != "" {
+				http.Error(w, "login failed: "+e, http.StatusUnauthorized)
+				return
+			}
+			if f.callbackStatus != 0 {
+				http.Error(w, "token exchange exploded", f.callbackStatus)
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: f.sid, Path: "/", HttpOnly: true})
+			fmt.Fprint(w, "ok")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(bsrv.Close)
+	f.backend = bsrv.URL
+	f.idp.backend = bsrv.URL
+	return f
+}
+
+// login runs Login against the flow in a new tab of the shared browser.
+func (f *flow) login(t *testing.T, edit func(*Config)) (*Result, string, error) {
+	t.Helper()
+	u, _ := url.Parse(f.backend)
+	var log strings.Builder
+	var mu sync.Mutex
+	c := Config{
+		Remote: devtools, Headless: true, Backend: u, LoginPath: "/login", CallbackPath: "/callback",
+		Marker: Marker{Kind: "text", Value: "ok"}, CookieURLs: []string{f.backend + "/"},
+		Username: testUser, Password: testPassword, Deadline: time.Now().Add(20 * time.Second),
+		Logf: func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(&log, format+"\n", args...)
+		},
+	}
+	if edit != nil {
+		edit(&c)
+	}
+	res, err := Login(context.Background(), c)
+	if res != nil {
+		res.Wait()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return res, log.String(), err
+}
+
+func TestFormsAreFilledWithoutSelectors(t *testing.T) {
+	needBrowser(t)
+	tests := []struct {
+		name   string
+		start  string
+		stages []string
+		secret string
+		want   []string // in the log, in order
+	}{
+		{"one page form", "one-page.html", nil, "", []string{"filled credentials", "clicked Log in"}},
+		{"identifier first on two pages", "okta-identifier.html", nil, "", []string{"filled username", "clicked Next", "filled credentials", "clicked Verify"}},
+		{"div buttons and a scripted step", "google-identifier.html", nil, "", []string{"filled username", "clicked Next", "filled credentials", "clicked Next"}},
+		{"password added in the same document", "spa.html", nil, "", []string{"filled username", "clicked Next", "filled credentials", "clicked Sign in"}},
+		{"one-time code, stay signed in, consent", "one-page.html", []string{"otp.html", "stay-signed-in.html", "consent.html"}, testSecret,
+			[]string{"filled credentials", "filled otp", "clicked Verify", "filled consent", "clicked Yes", "filled consent", "clicked Allow"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFlow(t, tt.start, tt.stages...)
+			res, log, err := f.login(t, func(c *Config) { c.TOTPSecret = tt.secret })
+			if err != nil {
+				t.Fatalf("Login: %v\n%s", err, log)
+			}
+			found := false
+			for _, c := range res.Cookies {
+				found = found || c.Name == "sid" && c.Value == f.sid && c.HTTPOnly && c.HostOnly && c.Domain == "127.0.0.1"
+			}
+			if !found {
+				t.Errorf("the backend's HttpOnly host-only session cookie is not among %+v", res.Cookies)
+			}
+			rest := log
+			for _, w := range tt.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("log lacks %q (in order %q):\n%s", w, tt.want, log)
+				}
+				rest = rest[i+len(w):]
+			}
+			if strings.Contains(log, testPassword) || strings.Contains(log, testSecret) {
+				t.Errorf("the log shows a secret:\n%s", log)
+			}
+		})
+	}
+}
+
+func TestLoginEndsAtOnceWithTheIdPsWords(t *testing.T) {
+	needBrowser(t)
+	tests := []struct {
+		name   string
+		start  string
+		stages []string
+		edit   func(*Config)
+		kind   failure.Kind
+		want   string
+	}{
+		{"wrong password", "one-page.html", nil, func(c *Config) { c.Password = "wrong" }, failure.Refused, "refused the sign-in: Wrong password."},
+		{"wrong password in the same document", "spa.html", nil, func(c *Config) { c.Password = "wrong" }, failure.Refused, "Your account or password is incorrect."},
+		{"unknown user, identifier first", "okta-identifier.html", nil, func(c *Config) { c.Username = "mallory@example.com" }, failure.Refused, "Unable to sign in: unknown user"},
+		{"unknown user, scripted", "google-identifier.html", nil, func(c *Config) { c.Username = "mallory@example.com" }, failure.Refused, "find your Google Account"},
+		{"one-time code without a secret", "one-page.html", []string{"otp.html"}, nil, failure.Refused, "no TOTP secret was given"},
+		{"wrong TOTP secret", "one-page.html", []string{"otp.html"}, func(c *Config) { c.TOTPSecret = "GEZDGNBVGY3TQOJQ" }, failure.Refused, "Invalid code."},
+		{"consent not allowed", "one-page.html", []string{"consent.html"}, func(c *Config) { c.NoConsent = true }, failure.Refused, "forbids approving it"},
+		{"headless refused", "unsupported.html", nil, nil, failure.Refused, "refuses this headless browser"},
+		{"no password given", "one-page.html", nil, func(c *Config) { c.Password = "" }, failure.Usage, "asks for a password, and none was given"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFlow(t, tt.start, tt.stages...)
+			t0 := time.Now()
+			_, log, err := f.login(t, tt.edit)
+			if err == nil {
+				t.Fatalf("Login succeeded:\n%s", log)
+			}
+			if failure.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v (kind %v), want kind %v with %q\n%s", err, failure.KindOf(err), tt.kind, tt.want, log)
+			}
+			if failure.HintOf(err) == "" {
+				t.Error("no hint")
+			}
+			// The deadline is 20s away: a refusal must not wait for it.
+			if d := time.Since(t0); d > 10*time.Second {
+				t.Errorf("took %s: the failure was not seen at once", d)
+			}
+		})
+	}
+}
+
+func TestCallbackFailuresEndTheLoginAtOnce(t *testing.T) {
+	needBrowser(t)
+	t.Run("IdP redirects back with error=", func(t *testing.T) {
+		f := newFlow(t, "deny")
+		_, log, err := f.login(t, nil)
+		if failure.KindOf(err) != failure.Refused || !strings.Contains(fmt.Sprint(err), "access_denied: the user said no") {
+			t.Errorf("error = %v, want refused with the IdP's error\n%s", err, log)
+		}
+	})
+	t.Run("callback answers 500", func(t *testing.T) {
+		f := newFlow(t, "one-page.html")
+		f.callbackStatus = http.StatusInternalServerError
+		_, log, err := f.login(t, nil)
+		if failure.KindOf(err) != failure.Unreachable || !strings.Contains(fmt.Sprint(err), "callback answered 500") {
+			t.Errorf("error = %v, want unreachable: callback answered 500\n%s", err, log)
+		}
+		if !strings.Contains(fmt.Sprint(err), "token exchange exploded") {
+			t.Errorf("error = %v, want the page's own words", err)
+		}
+	})
+}
+
+// With a remote browser the login opens a tab of its own and closes it;
+// the browser keeps running.
+func TestRemoteBrowserKeepsRunningAndClosesItsTab(t *testing.T) {
+	needBrowser(t)
+	f := newFlow(t, "one-page.html")
+	if _, log, err := f.login(t, nil); err != nil {
+		t.Fatalf("Login: %v\n%s", err, log)
+	}
+	resp, err := http.Get(devtools + "/json/list")
+	if err != nil {
+		t.Fatalf("the remote browser is gone: %v", err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	if strings.Contains(b.String(), f.backend) || strings.Contains(b.String(), f.idp.base) {
+		t.Errorf("the login's tab is still open:\n%s", b.String())
+	}
+}
