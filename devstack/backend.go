@@ -29,6 +29,7 @@ type backend struct {
 
 	mu       sync.Mutex
 	sessions map[string]*backendSession
+	issued   []string // every token handed out, for leak checks
 }
 
 type backendSession struct {
@@ -45,6 +46,19 @@ func newBackend(provider *oidc.Provider, oauth oauth2.Config, logger *slog.Logge
 		logger:   logger,
 		sessions: make(map[string]*backendSession),
 	}
+}
+
+func (b *backend) secrets() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for id, s := range b.sessions {
+		out = append(out, id)
+		if s.token != "" {
+			out = append(out, s.token)
+		}
+	}
+	return append(out, b.issued...)
 }
 
 // forgetSessions ends every session, as a backend restart would.
@@ -176,6 +190,9 @@ func (b *backend) userToken(w http.ResponseWriter, r *http.Request) {
 			b.mu.Unlock()
 		}
 	}
+	b.mu.Lock()
+	b.issued = append(b.issued, token)
+	b.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprint(w, token)
 }

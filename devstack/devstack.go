@@ -39,6 +39,11 @@ type Config struct {
 	// example OP of zitadel/oidc, with its own login page, on
 	// http://localhost:PORT (see zitadel.go).
 	IdP string
+
+	// BackendFault and IdPFault wrap the backend's and the IdP's handlers,
+	// to inject faults in tests: errors, wrong answers, delays, redirects.
+	BackendFault func(http.Handler) http.Handler
+	IdPFault     func(http.Handler) http.Handler
 }
 
 // DemoUser is the user of a stack started with no users.
@@ -112,6 +117,9 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 		backendLn.Close()
 		return nil, err
 	}
+	if c.IdPFault != nil {
+		idp = c.IdPFault(idp)
+	}
 	s.idp = &http.Server{Handler: idp, ReadHeaderTimeout: 10 * time.Second}
 	go s.idp.Serve(idpLn)
 
@@ -130,7 +138,11 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 	}, c.Logger)
 	b.fresh = c.FreshTokens
 	s.b = b
-	s.backend = &http.Server{Handler: b.routes(), ReadHeaderTimeout: 10 * time.Second}
+	routes := b.routes()
+	if c.BackendFault != nil {
+		routes = c.BackendFault(routes)
+	}
+	s.backend = &http.Server{Handler: routes, ReadHeaderTimeout: 10 * time.Second}
 	go s.backend.Serve(backendLn)
 	return s, nil
 }
@@ -142,6 +154,10 @@ func scopes(refresh bool) []string {
 	}
 	return s
 }
+
+// Secrets returns every secret the backend has handed out: session cookie
+// values and tokens, for tests that check none of them leaks.
+func (s *Stack) Secrets() []string { return s.b.secrets() }
 
 // ForgetSessions ends the backend's sessions: its session cookies stop
 // working, as after a restart. The IdP's sessions stay.

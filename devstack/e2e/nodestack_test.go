@@ -15,9 +15,10 @@ import (
 // language, another IdP, other pages, the same contract.
 type nodeStack struct {
 	Backend, Issuer, Username, Password, Email string
+	TOTPSecret                                 string `json:"totp_secret"`
 }
 
-func startNodeStack(t *testing.T) nodeStack {
+func startNodeStack(t *testing.T, env ...string) nodeStack {
 	t.Helper()
 	need(t, "Node.js", "node")
 	dir, _ := filepath.Abs("../../testdata/nodestack")
@@ -30,6 +31,7 @@ func startNodeStack(t *testing.T) nodeStack {
 	}
 	cmd := exec.Command("node", "stack.js")
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = nil // its logs are not needed
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -102,4 +104,58 @@ func TestLoginNodeBackendWithAnotherIdP(t *testing.T) {
 	warm := clilogin(t, run{args: []string{"login", "--backend", s.Backend, "--headless", "--profile", profile, "--timeout", "30s"}})
 	wantCode(t, warm, 0)
 	wantContains(t, "stdout", warm.stdout, "as "+s.Email)
+}
+
+// The Node IdP in its other modes: identifier-first on two pages, a
+// password field added in the same document, a one-time code with "stay
+// signed in?", and a refusal of headless browsers. No selector is given.
+func TestLoginNodeIdPModes(t *testing.T) {
+	need(t, "Chromium", browserPaths["shell"])
+	tests := []struct {
+		name string
+		env  []string
+		code int
+		want []string // in the -v log, or in stderr for a failure
+	}{
+		{"two-step", []string{"NODESTACK_FLOW=two-step"}, 0, []string{"filled username", "clicked Next", "filled credentials", "clicked Sign in", "clicked Allow"}},
+		{"same-document", []string{"NODESTACK_FLOW=spa"}, 0, []string{"filled username", "clicked Next", "filled credentials", "clicked Sign in"}},
+		{"totp and stay signed in", []string{"NODESTACK_FLOW=two-step", "NODESTACK_TOTP_SECRET=JBSWY3DPEHPK3PXP", "NODESTACK_STAY_SIGNED_IN=1"}, 0,
+			[]string{"filled credentials", "filled otp", "clicked Verify", "filled consent", "clicked Yes"}},
+		{"headless refused", []string{"NODESTACK_REQUIRE_HEADED=1"}, 4, []string{"refuses this headless browser", "xvfb-run"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := startNodeStack(t, tt.env...)
+			env := []string{"CLILOGIN_PASSWORD=" + s.Password}
+			if s.TOTPSecret != "" {
+				env = append(env, "CLILOGIN_TOTP_SECRET="+s.TOTPSecret)
+			}
+			r := clilogin(t, run{args: []string{"login", "--backend", s.Backend, "--headless", "--username", s.Username,
+				"--profile", filepath.Join(t.TempDir(), "p"), "--timeout", "30s", "-v"}, env: env})
+			wantCode(t, r, tt.code)
+			rest := r.stderr
+			for _, w := range tt.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("stderr lacks %q (in order %q):\n%s", w, tt.want, r.stderr)
+				}
+				rest = rest[i+len(w):]
+			}
+			if tt.code == 0 {
+				wantContains(t, "stdout", r.stdout, "as "+s.Email)
+			}
+			if strings.Contains(r.stdout+r.stderr, s.Password) || s.TOTPSecret != "" && strings.Contains(r.stderr, s.TOTPSecret) {
+				t.Error("output shows a secret")
+			}
+		})
+	}
+	t.Run("totp missing", func(t *testing.T) {
+		t.Parallel()
+		s := startNodeStack(t, "NODESTACK_TOTP_SECRET=JBSWY3DPEHPK3PXP")
+		r := clilogin(t, run{args: []string{"login", "--backend", s.Backend, "--headless", "--username", s.Username,
+			"--profile", filepath.Join(t.TempDir(), "p"), "--timeout", "30s"}, env: []string{"CLILOGIN_PASSWORD=" + s.Password}})
+		wantCode(t, r, 4)
+		wantContains(t, "stderr", r.stderr, "asks for a one-time code, and no TOTP secret was given")
+	})
 }

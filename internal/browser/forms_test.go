@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -93,6 +94,8 @@ type idp struct {
 	position int
 }
 
+var tags = regexp.MustCompile(`<[^>]*>`)
+
 func (p *idp) page(w http.ResponseWriter, name, errHTML string, status int) {
 	b, err := os.ReadFile(filepath.Join("testdata", "forms", name))
 	if err != nil {
@@ -101,7 +104,9 @@ func (p *idp) page(w http.ResponseWriter, name, errHTML string, status int) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(bytes.Replace(b, []byte("<!--error-->"), []byte(errHTML), 1))
+	b = bytes.Replace(b, []byte("<!--error-->"), []byte(errHTML), 1)
+	b = bytes.Replace(b, []byte("<!--error-text-->"), []byte(tags.ReplaceAllString(errHTML, "")), 1)
+	w.Write(b)
 }
 
 // next is where the browser goes after a passed stage.
@@ -256,6 +261,7 @@ func TestFormsAreFilledWithoutSelectors(t *testing.T) {
 		want   []string // in the log, in order
 	}{
 		{"one page form", "one-page.html", nil, "", []string{"filled credentials", "clicked Log in"}},
+		{"input without a type, error in red", "red-error.html", nil, "", []string{"filled credentials", "clicked Login"}},
 		{"identifier first on two pages", "okta-identifier.html", nil, "", []string{"filled username", "clicked Next", "filled credentials", "clicked Verify"}},
 		{"div buttons and a scripted step", "google-identifier.html", nil, "", []string{"filled username", "clicked Next", "filled credentials", "clicked Next"}},
 		{"password added in the same document", "spa.html", nil, "", []string{"filled username", "clicked Next", "filled credentials", "clicked Sign in"}},
@@ -302,6 +308,7 @@ func TestLoginEndsAtOnceWithTheIdPsWords(t *testing.T) {
 		want   string
 	}{
 		{"wrong password", "one-page.html", nil, func(c *Config) { c.Password = "wrong" }, failure.Refused, "refused the sign-in: Wrong password."},
+		{"error marked only in red", "red-error.html", nil, func(c *Config) { c.Password = "wrong" }, failure.Refused, "refused the sign-in: Wrong password."},
 		{"wrong password in the same document", "spa.html", nil, func(c *Config) { c.Password = "wrong" }, failure.Refused, "Your account or password is incorrect."},
 		{"unknown user, identifier first", "okta-identifier.html", nil, func(c *Config) { c.Username = "mallory@example.com" }, failure.Refused, "Unable to sign in: unknown user"},
 		{"unknown user, scripted", "google-identifier.html", nil, func(c *Config) { c.Username = "mallory@example.com" }, failure.Refused, "find your Google Account"},

@@ -274,6 +274,9 @@ func startError(err error) error {
 	case errors.Is(err, chromedp.ErrNoDisplay):
 		return failure.New(failure.Browser, "use --headless, or run under a display (e.g. xvfb-run clilogin …)",
 			"a browser window needs a display, and DISPLAY is not set")
+	case strings.Contains(msg, "target detached") || strings.Contains(msg, "target closed"):
+		return failure.New(failure.Browser, "run clilogin login again and leave the window open until the login finishes",
+			"the browser window was closed before the login finished")
 	case strings.Contains(msg, "SingletonLock") || strings.Contains(msg, "ProcessSingleton") ||
 		strings.Contains(msg, "existing browser session"):
 		return failure.New(failure.Browser, "close the Chrome that uses this profile, or pass another --profile",
@@ -356,9 +359,8 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, s.waitError(wctx, err)
 	}
-	if nav.ErrorText != "" {
-		return nil, failure.New(failure.Unreachable, "check that the backend is running and --backend is right",
-			"cannot reach the backend at %s: %s", redact.URL(loginURL), nav.ErrorText)
+	if nav.ErrorText != "" { // the login path or a redirect after it failed to load
+		return nil, s.unreachable(s.lastURL(), nav.ErrorText)
 	}
 
 	f := &filler{s: s}
@@ -384,8 +386,12 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 		}
 		last = p
 		if strings.HasPrefix(p.Href, "chrome-error://") {
-			return nil, failure.New(failure.Unreachable, "check that the backend and the identity provider are running",
-				"the browser showed a network error page after %s", redact.URL(s.lastURL()))
+			select {
+			case err := <-s.fatal: // the network event that says why
+				return nil, err
+			case <-time.After(200 * time.Millisecond):
+			}
+			return nil, s.unreachable(s.lastURL(), "the browser showed a network error page")
 		}
 		if onIdP := !s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:"); onIdP && step == "idp page" {
 			step = "form"
@@ -530,16 +536,22 @@ func (s *session) onEvent(ev any) {
 		s.mu.Lock()
 		u := s.docURL[e.RequestID]
 		s.mu.Unlock()
-		who, hint := "the identity provider", "check that the identity provider is up and reachable from this machine"
-		if s.onBackend(u) {
-			who, hint = "the backend", "check that the backend is running and --backend is right"
-		}
-		host := u
-		if pu, err := url.Parse(u); err == nil {
-			host = pu.Host
-		}
-		s.report(failure.New(failure.Unreachable, hint, "cannot reach %s at %s: %s", who, host, e.ErrorText))
+		s.report(s.unreachable(u, e.ErrorText))
 	}
+}
+
+// unreachable says that the page at u (the backend or the IdP) could not be
+// loaded, and why.
+func (s *session) unreachable(u, why string) error {
+	who, hint := "the identity provider", "check that the identity provider is up and reachable from this machine"
+	if s.onBackend(u) {
+		who, hint = "the backend", "check that the backend is running and --backend is right"
+	}
+	host := u
+	if pu, err := url.Parse(u); err == nil && pu.Host != "" {
+		host = pu.Host
+	}
+	return failure.New(failure.Unreachable, hint, "cannot reach %s at %s: %s", who, host, why)
 }
 
 func (s *session) lastURL() string {

@@ -48,7 +48,15 @@
   };
 
   const errSel = "[role=alert], [aria-live=assertive], .error, .alert-danger, .alert-error, .invalid-feedback, .form-error, [class*=error i], [id*=error i], [class*=danger i]";
-  const errEl = all(errSel).filter((el) => visible(el) && text(el).length > 0 && text(el).length < 300)[0];
+  // An error is marked by a class, a role or, often, only by its colour.
+  const red = (el) => {
+    const m = getComputedStyle(el).color.match(/\d+/g);
+    return m && Number(m[0]) >= 150 && Number(m[1]) < 110 && Number(m[2]) < 110;
+  };
+  const shortText = (el) => visible(el) && text(el).length > 0 && text(el).length < 300;
+  const errEl = all(errSel).filter(shortText)[0] ||
+    all("p, span, div, li, small, strong, em, label").filter((el) =>
+      shortText(el) && red(el) && el.children.length === 0 && !el.closest("a, button"))[0];
 
   const approve = clickables.filter((b) => approveRe.test(text(b)) && !denyRe.test(text(b)));
   const deny = clickables.filter((b) => denyRe.test(text(b)));

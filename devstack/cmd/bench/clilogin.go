@@ -20,7 +20,8 @@ type invocation struct {
 	// dir holds the run's HOME (dir/home: clilogin's config and cache) and
 	// TMPDIR (dir/tmp). No process may mention it after the run.
 	dir      string
-	profile  string // the browser profile whose processes' PSS is sampled; "" for none
+	profile  string // the browser profile whose processes are followed; "" for none
+	pss      bool   // sample the PSS of the profile's processes
 	display  string // DISPLAY; "" for none (clilogin is then headless)
 	password bool   // CLILOGIN_PASSWORD is the demo user's
 }
@@ -56,9 +57,9 @@ func (inv invocation) environ() ([]string, error) {
 	return env, nil
 }
 
-// clilogin runs the binary, times the whole process, samples the PSS of
-// its browser, and checks that it left no process behind. A non-zero exit
-// is an error.
+// clilogin runs the binary, times the whole process, follows its browser's
+// processes (sampling their PSS if asked), and checks that it left no
+// process behind. A non-zero exit is an error.
 func (b *bench) clilogin(ctx context.Context, inv invocation) (outcome, error) {
 	env, err := inv.environ()
 	if err != nil {
@@ -80,14 +81,15 @@ func (b *bench) clilogin(ctx context.Context, inv invocation) (outcome, error) {
 	}
 	var s *sampler
 	if inv.profile != "" {
-		s = startSampler(inv.profile, cmd.Process.Pid)
+		s = startSampler(inv.profile, cmd.Process.Pid, inv.pss)
 	}
 	werr := cmd.Wait()
 	o := outcome{stdout: stdout.String(), stderr: stderr.String(), sample: sample{took: time.Since(start), peakKB: -1}}
+	var t *tree
 	if s != nil {
-		o.peakKB = s.stop()
+		o.peakKB, t = s.stop(), s.tree
 	}
-	left := noneLeft(inv.dir)
+	left := noneLeft(inv.dir, t)
 	if werr != nil {
 		return o, fmt.Errorf("clilogin %s failed after %s: %w; its stderr:\n%s",
 			strings.Join(inv.args, " "), formatDuration(o.took), werr, indent(o.stderr))

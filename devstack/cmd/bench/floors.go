@@ -25,12 +25,12 @@ import (
 // bareStarts times Chrome's start and graceful close with chromedp, nothing
 // loaded.
 func (b *bench) bareStarts(ctx context.Context, br browser) ([]sample, error) {
-	return b.repeat(ctx, b.opts.n, func(ctx context.Context) (sample, error) {
-		return b.bareStart(ctx, br)
-	})
+	return b.repeat(ctx, b.opts.n, paired(func(ctx context.Context, pss bool) (sample, error) {
+		return b.bareStart(ctx, br, pss)
+	}))
 }
 
-func (b *bench) bareStart(ctx context.Context, br browser) (sample, error) {
+func (b *bench) bareStart(ctx context.Context, br browser, pss bool) (sample, error) {
 	d, err := b.dir("bare")
 	if err != nil {
 		return sample{}, err
@@ -45,14 +45,14 @@ func (b *bench) bareStart(ctx context.Context, br browser) (sample, error) {
 	bctx, bcancel := chromedp.NewContext(actx)
 	defer bcancel()
 
-	s := startSampler(profile, 0)
+	s := startSampler(profile, 0, pss)
 	took, err := startClose(bctx)
 	peak := s.stop()
 	acancelAlloc()
 	if err != nil {
 		return sample{}, fmt.Errorf("start and close %s: %w", br.path, err)
 	}
-	return sample{took: took, peakKB: peak}, noneLeft(d)
+	return sample{took: took, peakKB: peak}, noneLeft(d, s.tree)
 }
 
 // startClose starts the browser of bctx (the first run attaches to its

@@ -147,6 +147,23 @@ func (b *bench) repeat(ctx context.Context, count int, once func(context.Context
 	return samples, nil
 }
 
+// paired makes a browser scenario's run of two runs of run: one timed,
+// with the browser's processes only followed, then one with their PSS
+// sampled, not timed (see startSampler).
+func paired(run func(ctx context.Context, pss bool) (sample, error)) func(context.Context) (sample, error) {
+	return func(ctx context.Context) (sample, error) {
+		timed, err := run(ctx, false)
+		if err != nil {
+			return sample{}, err
+		}
+		sampled, err := run(ctx, true)
+		if err != nil {
+			return sample{}, fmt.Errorf("run with PSS sampling: %w", err)
+		}
+		return sample{took: timed.took, peakKB: sampled.peakKB}, nil
+	}
+}
+
 // fastRuns is the number of runs of the scenarios without a browser.
 func (b *bench) fastRuns() int { return max(4*b.opts.n, 20) }
 
@@ -173,16 +190,16 @@ func (b *bench) login(ctx context.Context, inv invocation) (sample, error) {
 
 // coldLogins: a fresh profile and HOME each run, the form filled in.
 func (b *bench) coldLogins(ctx context.Context, br browser) ([]sample, error) {
-	return b.repeat(ctx, b.opts.n, func(ctx context.Context) (sample, error) {
+	return b.repeat(ctx, b.opts.n, paired(func(ctx context.Context, pss bool) (sample, error) {
 		d, err := b.dir("cold")
 		if err != nil {
 			return sample{}, err
 		}
 		defer os.RemoveAll(d)
 		profile := filepath.Join(d, "profile")
-		return b.login(ctx, invocation{dir: d, profile: profile, password: true,
+		return b.login(ctx, invocation{dir: d, profile: profile, pss: pss, password: true,
 			args: b.loginArgs(br, profile, append(autofill(), "--headless")...)})
-	})
+	}))
 }
 
 // warmLogins: one priming login with the form filled in, then logins on
@@ -205,7 +222,11 @@ func (b *bench) warmLogins(ctx context.Context, br browser, display string) ([]s
 		return nil, fmt.Errorf("priming login: %w", err)
 	}
 	warm := invocation{dir: d, profile: profile, display: display, args: b.loginArgs(br, profile, mode...)}
-	return b.repeat(ctx, b.opts.n, func(ctx context.Context) (sample, error) { return b.login(ctx, warm) })
+	return b.repeat(ctx, b.opts.n, paired(func(ctx context.Context, pss bool) (sample, error) {
+		inv := warm
+		inv.pss = pss
+		return b.login(ctx, inv)
+	}))
 }
 
 // headedLogins are warm logins in an app window on a virtual display.
@@ -228,9 +249,10 @@ func (b *bench) tokenArgs(extra ...string) []string {
 }
 
 // primeToken signs in (headless shell, form filled in) and caches the
-// login in d's HOME; it returns the token.
+// login in d's HOME; it returns the token. The browser's profile is the
+// default one, under d.
 func (b *bench) primeToken(ctx context.Context, d string) (string, error) {
-	o, err := b.clilogin(ctx, invocation{dir: d, password: true,
+	o, err := b.clilogin(ctx, invocation{dir: d, profile: d, password: true,
 		args: b.tokenArgs(append(autofill(), "--headless", "--browser", shellPath)...)})
 	if err != nil {
 		return "", fmt.Errorf("priming token: %w", err)
