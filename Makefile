@@ -46,5 +46,14 @@ bench: build bin/devstack
 	@scripts/deps.sh test
 	cd devstack && $(GO) test -run '^$$' -bench . -benchtime 5x -count 1 ./...
 
+## fuzz: run every fuzz target for FUZZTIME (default 60s)
+FUZZTIME ?= 60s
+fuzz:
+	@for t in internal/browser:FuzzParseMarker internal/token:FuzzExpiry internal/token:FuzzExpiryOfBuiltJWT \
+	          internal/redact:FuzzURL internal/cookies:FuzzFromCDP internal/cookies:FuzzWriteNetscape internal/cache:FuzzDecode; do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
+	done
+
 clean:
 	rm -rf bin
