@@ -22,6 +22,7 @@ func main() {
 		Out:           os.Stdout,
 		Err:           os.Stderr,
 		ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		InIsTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
 	})
 	stop()
 	os.Exit(code)

@@ -435,15 +435,7 @@ func TestClosedWindowExits6(t *testing.T) {
 	profile := filepath.Join(home, "profile")
 	p := startCLI(t, run{home: home, args: []string{"login", "-b", stack.BackendURL, "--profile", profile, "--timeout", "30s", "-v",
 		"--browser-arg=--remote-debugging-port=0"}, env: []string{"DISPLAY=" + display}})
-	var port string
-	for deadline := time.Now().Add(20 * time.Second); port == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if b, err := os.ReadFile(filepath.Join(profile, "DevToolsActivePort")); err == nil {
-			port, _, _ = strings.Cut(string(b), "\n")
-		}
-	}
-	if port == "" {
-		t.Fatal("no DevTools port")
-	}
+	port := devToolsPort(t, profile, p.done)
 	p.waitFor(t, "/dex/auth/local/login") // the sign-in page shows; the person closes the window
 	resp, err := http.Get("http://127.0.0.1:" + port + "/json/list")
 	if err != nil {

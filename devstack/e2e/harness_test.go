@@ -183,3 +183,23 @@ func wantContains(t *testing.T, what, got, want string) {
 		t.Errorf("%s does not contain %q:\n%s", what, want, got)
 	}
 }
+
+// devToolsPort waits until the Chrome using profile has written its
+// DevTools port (with --remote-debugging-port=0) and returns it.
+func devToolsPort(t *testing.T, profile string, running <-chan struct{}) string {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(filepath.Join(profile, "DevToolsActivePort")); err == nil {
+			if port, _, ok := strings.Cut(string(b), "\n"); ok {
+				return port
+			}
+		}
+		select {
+		case <-running:
+			t.Fatal("the browser's owner exited before it opened its DevTools port")
+		default:
+		}
+	}
+	t.Fatal("no DevTools port after 20s")
+	return ""
+}

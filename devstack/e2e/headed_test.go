@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -64,21 +63,12 @@ func TestLoginHeadedAppWindowUnderXvfb(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	done := make(chan struct{})
+	var exitErr error
+	go func() { exitErr = cmd.Wait(); close(done) }()
 
 	// Chrome writes its DevTools port into the profile.
-	var port string
-	for port == "" {
-		select {
-		case err := <-exited:
-			t.Fatalf("clilogin exited early: %v\n%s", err, stderr.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if b, err := os.ReadFile(filepath.Join(profile, "DevToolsActivePort")); err == nil {
-			port, _, _ = strings.Cut(string(b), "\n")
-		}
-	}
+	port := devToolsPort(t, profile, done)
 	resp, err := http.Get("http://127.0.0.1:" + port + "/json/list")
 	if err != nil {
 		t.Fatal(err)
@@ -132,9 +122,9 @@ func TestLoginHeadedAppWindowUnderXvfb(t *testing.T) {
 	}
 
 	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("clilogin: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	case <-done:
+		if exitErr != nil {
+			t.Fatalf("clilogin: %v\nstdout: %s\nstderr: %s", exitErr, stdout.String(), stderr.String())
 		}
 	case <-ctx.Done():
 		t.Fatalf("clilogin did not finish after the sign-in\n%s", stderr.String())

@@ -3,12 +3,9 @@ package e2e
 import (
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // clilogin logs in in a tab of a Chrome that is already running (started
@@ -24,13 +21,7 @@ func TestLoginWithRemoteBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { chrome.Process.Kill(); chrome.Wait() }()
-	var port string
-	for deadline := time.Now().Add(10 * time.Second); port == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if b, err := os.ReadFile(filepath.Join(dir, "DevToolsActivePort")); err == nil {
-			port, _, _ = strings.Cut(string(b), "\n")
-		}
-	}
-	endpoint := "http://127.0.0.1:" + port
+	endpoint := "http://127.0.0.1:" + devToolsPort(t, dir, nil)
 	r := clilogin(t, run{args: []string{"login", "-b", stack.BackendURL, "--remote-browser", endpoint,
 		"--username", "alice@example.com", "--timeout", "30s"}, env: []string{"CLILOGIN_PASSWORD=" + password}})
 	wantCode(t, r, 0)

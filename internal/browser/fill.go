@@ -101,6 +101,6 @@ func (f *filler) act(ctx context.Context, a action) error {
 	if a.Kind == "credentials" && a.Password == "" {
 		what = "username"
 	}
-	f.s.logf("filled %s at %s: %s", what, redact.URL(r.Href), r.Did)
+	f.s.cfg.Logf("filled %s at %s: %s", what, redact.URL(r.Href), r.Did)
 	return nil
 }

@@ -130,7 +130,7 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		allocCtx, allocCancel = chromedp.NewExecAllocator(base, allocatorOptions(bin, c)...)
 	}
 	bctx, _ := chromedp.NewContext(allocCtx, chromedp.WithBrowserOption(chromedp.WithBrowserErrorf(func(string, ...any) {})))
-	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, logf: c.Logf,
+	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock,
 		fatal: make(chan error, 1), docURL: map[network.RequestID]string{}}
 
 	res, err := s.login(ctx)
@@ -212,7 +212,6 @@ type session struct {
 	bctx        context.Context
 	allocCancel context.CancelFunc
 	lock        *profileLock
-	logf        func(string, ...any)
 	closeOnce   sync.Once
 	started     bool // the browser started and the page is attached
 
@@ -263,7 +262,7 @@ func (s *session) start(ctx context.Context) error {
 			return failure.New(failure.Timeout, "the browser is slow to start on this machine; raise --timeout",
 				"timed out starting the browser")
 		}
-		s.logf("browser started in %s", since(t0))
+		s.cfg.Logf("browser started in %s", since(t0))
 		return nil
 	}
 }
@@ -299,7 +298,7 @@ func (s *session) close() {
 		}
 		s.allocCancel() // waits for the process; kills it if still alive
 		s.lock.unlock()
-		s.logf("browser closed in %s", since(t0))
+		s.cfg.Logf("browser closed in %s", since(t0))
 	})
 }
 
@@ -354,7 +353,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 	t0 := time.Now()
 	s.cfg.Step("idp page")
 	loginURL := joinPath(s.cfg.Backend, s.cfg.LoginPath)
-	s.logf("opening %s", redact.URL(loginURL))
+	s.cfg.Logf("opening %s", redact.URL(loginURL))
 	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
 	if err != nil {
 		return nil, s.waitError(wctx, err)
@@ -382,7 +381,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 			continue // the page is changing; probe again
 		}
 		if p.Href != last.Href {
-			s.logf("at %s (%s)", redact.URL(p.Href), since(t0))
+			s.cfg.Logf("at %s (%s)", redact.URL(p.Href), since(t0))
 		}
 		last = p
 		if strings.HasPrefix(p.Href, "chrome-error://") {
@@ -402,7 +401,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 		}
 		if s.onBackend(p.Href) {
 			if p.Marker && !s.isLoginPage(p.Href) {
-				s.logf("success marker %s found at %s (%s)", s.cfg.Marker, redact.URL(p.Href), since(t0))
+				s.cfg.Logf("success marker %s found at %s (%s)", s.cfg.Marker, redact.URL(p.Href), since(t0))
 				return s.finish(wctx, p.Href)
 			}
 			continue
@@ -437,7 +436,7 @@ func (s *session) finish(ctx context.Context, href string) (*Result, error) {
 		return nil, s.waitError(ctx, err)
 	}
 	cs := cookies.FromCDP(got.Cookies)
-	s.logf("took %d backend cookies", len(cs))
+	s.cfg.Logf("took %d backend cookies", len(cs))
 	return &Result{Cookies: cs, URL: redact.URL(href)}, nil
 }
 

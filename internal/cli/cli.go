@@ -33,6 +33,7 @@ type IO struct {
 	Out           io.Writer
 	Err           io.Writer
 	ErrIsTerminal bool // a spinner is shown only on a terminal
+	InIsTerminal  bool // exec leaves Ctrl-C to the terminal
 }
 
 // Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".

@@ -11,8 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
@@ -118,7 +116,7 @@ func runExec(ctx context.Context, a *app) error {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdio.In, a.stdio.Out, a.stdio.Err
 	sigs := make(chan os.Signal, 4)
 	forward := []os.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
-	if !term.IsTerminal(int(os.Stdin.Fd())) {
+	if !a.stdio.InIsTerminal {
 		forward = append(forward, os.Interrupt)
 	}
 	signal.Notify(sigs, forward...)

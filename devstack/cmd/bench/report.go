@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -152,7 +153,7 @@ func (rep *report) finish() {
 }
 
 func (rep *report) ratioTarget() target {
-	t := target{Name: "warm headless login (shell) ÷ (bare start+close (shell) + warm plain-HTTP login)", Limit: 1.3, Unit: "×"}
+	t := target{Name: "warm headless login (shell) ÷ (bare start+close (shell) + warm plain-HTTP login)", Limit: 1.3, Unit: "ratio"}
 	warm, bare, http := rep.find(idWarm, "shell"), rep.find(idBare, "shell"), rep.find(idHTTPWarm, "-")
 	if warm == nil || bare == nil || http == nil {
 		return t.judge(nil)
@@ -248,11 +249,14 @@ func (rep *report) writeJSON(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("json: %w", err)
 	}
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
 		return fmt.Errorf("json: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("json: %w", err)
 	}
 	return nil
