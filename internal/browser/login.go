@@ -131,7 +131,7 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 	}
 	bctx, _ := chromedp.NewContext(allocCtx, chromedp.WithBrowserOption(chromedp.WithBrowserErrorf(func(string, ...any) {})))
 	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock,
-		fatal: make(chan error, 1), docURL: map[network.RequestID]string{}}
+		fatal: make(chan error, 1), wake: make(chan struct{}, 1), docURL: map[network.RequestID]string{}}
 
 	res, err := s.login(ctx)
 	if err != nil {
@@ -215,7 +215,8 @@ type session struct {
 	closeOnce   sync.Once
 	started     bool // the browser started and the page is attached
 
-	fatal chan error // the first failure seen by the event listener
+	fatal chan error    // the first failure seen by the event listener
+	wake  chan struct{} // a document arrived or loaded: probe now
 
 	mu     sync.Mutex
 	chain  []string // document URLs visited, in order
@@ -375,6 +376,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 		case <-wctx.Done():
 			return nil, s.waitError(wctx, context.Cause(wctx))
 		case <-tick.C:
+		case <-s.wake:
 		}
 		p, err := s.run(wctx, nil)
 		if err != nil {
@@ -479,6 +481,14 @@ func (s *session) withPageText(ctx context.Context, err error) error {
 	return err
 }
 
+// poke wakes the wait loop for a probe now.
+func (s *session) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 func (s *session) report(err error) {
 	select {
 	case s.fatal <- err:
@@ -490,6 +500,8 @@ func (s *session) report(err error) {
 // event loop, so it only records and reports.
 func (s *session) onEvent(ev any) {
 	switch e := ev.(type) {
+	case *page.EventDomContentEventFired, *page.EventLoadEventFired:
+		s.poke()
 	case *network.EventRequestWillBeSent:
 		if e.Type != network.ResourceTypeDocument || e.Request == nil {
 			return
@@ -513,6 +525,7 @@ func (s *session) onEvent(ev any) {
 		if e.Type != network.ResourceTypeDocument || e.Response == nil {
 			return
 		}
+		s.poke()
 		u, status := e.Response.URL, e.Response.Status
 		switch {
 		case s.isCallback(u) && status >= 400 && status < 500:
