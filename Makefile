@@ -42,9 +42,9 @@ lint:
 	cd devstack && $(GO) mod tidy -diff
 
 ## bench: speed and memory figures (see README)
-bench: build bin/devstack
+bench: build
 	@scripts/deps.sh test
-	cd devstack && $(GO) test -run '^$$' -bench . -benchtime 5x -count 1 ./...
+	cd devstack && $(GO) run ./cmd/bench -clilogin ../bin/clilogin -json ../bench/results/bench.json
 
 ## fuzz: run every fuzz target for FUZZTIME (default 60s)
 FUZZTIME ?= 60s

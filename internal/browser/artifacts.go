@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chromedp/cdproto/storage"
@@ -32,13 +33,16 @@ const pageHTML = `(() => {
 
 // queryValue matches a query parameter's value inside text, such as a
 // form's action or a link in the page's HTML.
-var queryValue = regexp.MustCompile(`(?i)([?&;](?:amp;)?([a-z0-9_.-]+)=)([^&"'\s<>#]*)`)
+var queryValue = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)([?&;](?:amp;)?([a-z0-9_.-]+)=)([^&"'\s<>#]*)`)
+})
 
 // redactHTML masks query values that are not known to be safe and every
 // known secret.
 func redactHTML(html string, secrets []string) string {
-	html = queryValue.ReplaceAllStringFunc(html, func(m string) string {
-		sub := queryValue.FindStringSubmatch(m)
+	re := queryValue()
+	html = re.ReplaceAllStringFunc(html, func(m string) string {
+		sub := re.FindStringSubmatch(m)
 		if redact.SafeParam(sub[2]) || sub[3] == "" {
 			return m
 		}

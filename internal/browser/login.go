@@ -408,7 +408,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 			}
 			continue
 		}
-		if s.cfg.Headless && !p.User && !p.Pass && !p.OTP && !p.Consent && refusesHeadless.MatchString(p.Text) {
+		if s.cfg.Headless && !p.User && !p.Pass && !p.OTP && !p.Consent && refusesHeadless().MatchString(p.Text) {
 			return nil, failure.New(failure.Refused,
 				"run with a window under a virtual display: xvfb-run clilogin login --headless=false …",
 				"the identity provider refuses this headless browser: %q", excerptText(p.Text))
@@ -607,7 +607,9 @@ func (s *session) isCallback(raw string) bool {
 
 // refusesHeadless matches what IdPs with bot protection say to a browser
 // they do not trust.
-var refusesHeadless = regexp.MustCompile(`(?i)(browser|app) (may|might) not be secure|(unsupported|not a supported|isn't supported|is not supported) browser|browser (is )?not supported|try (using )?a different browser|automated (browser|software)`)
+var refusesHeadless = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(browser|app) (may|might) not be secure|(unsupported|not a supported|isn't supported|is not supported) browser|browser (is )?not supported|try (using )?a different browser|automated (browser|software)`)
+}) // compiled on first use: a cache hit starts nothing heavy
 
 func excerptText(t string) string {
 	if r := []rune(t); len(r) > 160 {

@@ -109,16 +109,18 @@ func pssKB(pid int) int64 {
 
 // tree follows one browser's processes. Each pid is classified once, when
 // it is first seen, so that a sample reads the command lines of new
-// processes only.
+// processes only; but a child of the process that starts the browser may
+// still be between fork and exec, so it is looked at again until it is in.
 type tree struct {
 	marker string
 	skip   int            // the clilogin process: its command line names the profile too
+	self   int            // this benchmark, which starts the browser of the floors
 	known  map[int]bool   // pid: in the tree
 	starts map[int]string // the tree's pids: their start times
 }
 
 func newTree(marker string, skip int) *tree {
-	return &tree{marker: marker, skip: skip, known: map[int]bool{}, starts: map[int]string{}}
+	return &tree{marker: marker, skip: skip, self: os.Getpid(), known: map[int]bool{}, starts: map[int]string{}}
 }
 
 // update classifies the new processes and returns the tree's live pids.
@@ -130,7 +132,6 @@ func (t *tree) update() []int {
 		in, seen := t.known[pid]
 		if !seen {
 			in = t.classify(pid)
-			t.known[pid] = in
 		}
 		if in {
 			live = append(live, pid)
@@ -139,12 +140,12 @@ func (t *tree) update() []int {
 	return live
 }
 
+// classify decides whether pid is in the tree and remembers it, except
+// for a child of a launcher that is not in (yet).
 func (t *tree) classify(pid int) bool {
-	if pid == t.skip {
-		return false
-	}
 	st, ok := readStat(pid)
-	if !ok {
+	if pid == t.skip || !ok {
+		t.known[pid] = false
 		return false
 	}
 	in := t.known[st.ppid]
@@ -152,8 +153,12 @@ func (t *tree) classify(pid int) bool {
 		cmd, ok := cmdline(pid)
 		in = ok && strings.Contains(cmd, t.marker)
 	}
-	if in {
+	switch {
+	case in:
 		t.starts[pid] = st.starts
+		t.known[pid] = true
+	case st.ppid != t.skip && st.ppid != t.self:
+		t.known[pid] = false
 	}
 	return in
 }

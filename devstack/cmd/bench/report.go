@@ -100,7 +100,7 @@ func newReport(ctx context.Context, o options, clilogin string) *report {
 		Chromium: chromiumVersion(ctx),
 		Clilogin: clilogin,
 		Runs:     o.n,
-		FastRuns: max(4*o.n, 20),
+		FastRuns: fastRuns(o.n),
 	}
 }
 
@@ -200,20 +200,23 @@ func (rep *report) print(w io.Writer) {
 	fmt.Fprintf(w, "clilogin bench  %s  nproc %d  load %s  %s  %s\n",
 		rep.Date, rep.NProc, rep.LoadAvg, rep.Chromium, rep.Clilogin)
 	fmt.Fprintf(w, "wall time of the whole clilogin process (floors: in-process); peak PSS: the browser's process tree, median of the runs' peaks\n\n")
-	const row = "%-34s %-9s %4s  %-9s %-9s %-9s %s\n"
-	fmt.Fprintf(w, row, "scenario", "browser", "runs", "median", "min", "max", "peak PSS")
+	row := func(cells ...any) {
+		line := fmt.Sprintf("%-34s %-9s %4s  %-9s %-9s %-9s %s", cells...)
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+	row("scenario", "browser", "runs", "median", "min", "max", "peak PSS")
 	for _, r := range rep.Results {
 		switch {
 		case r.Skipped != "":
-			fmt.Fprintf(w, row, r.Scenario, r.Browser, "-", "skipped: "+r.Skipped, "", "", "")
+			row(r.Scenario, r.Browser, "-", "skipped: "+r.Skipped, "", "", "")
 		case r.Error != "":
-			fmt.Fprintf(w, row, r.Scenario, r.Browser, "-", "FAILED (see stderr)", "", "", "")
+			row(r.Scenario, r.Browser, "-", "FAILED (see stderr)", "", "", "")
 		default:
 			pss := "-"
 			if r.PeakPSSMB != nil {
 				pss = fmt.Sprintf("%.0f MB", *r.PeakPSSMB)
 			}
-			fmt.Fprintf(w, row, r.Scenario, r.Browser, fmt.Sprint(r.Runs),
+			row(r.Scenario, r.Browser, fmt.Sprint(r.Runs),
 				formatDuration(r.median), formatDuration(r.lo), formatDuration(r.hi), pss)
 		}
 	}

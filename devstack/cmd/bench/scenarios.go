@@ -13,7 +13,7 @@ import (
 	"github.com/clilogin/clilogin/devstack"
 )
 
-// The browsers, each scenario that applies runs with both.
+// The two browsers; a scenario that applies to both runs with each.
 const (
 	shellPath    = "/usr/lib/chromium/chromium-headless-shell"
 	chromiumPath = "/usr/lib/chromium/chromium"
@@ -38,11 +38,13 @@ const (
 	idHTTPWarm     = "plain-http-warm-login"
 )
 
-// Timing of the cookie-path scenario. The cached token is used while it is
-// valid for --min-ttl; the token the backend renews through the cookies must
-// be valid for --min-ttl too, or clilogin falls back to the browser. A
-// --min-ttl just under the token's lifetime does both, once the cached token
-// is cookieGap old (its exp is whole seconds, so a second of slack).
+// Timing of the cookie-path scenario. clilogin serves the cached token while
+// it is valid for --min-ttl; else it renews it through the cached cookies,
+// and falls back to the browser unless the renewed token is valid for
+// --min-ttl. Every renewed token lives tokenTTL, so a large --min-ttl (say
+// 1000h) always ends in the browser: --min-ttl is just under tokenTTL, and
+// each run waits until the cached token is cookieGap old (its exp is in whole
+// seconds, hence the second of slack).
 const (
 	tokenTTL     = time.Hour
 	cookieMinTTL = tokenTTL - 2*time.Second
@@ -165,7 +167,7 @@ func paired(run func(ctx context.Context, pss bool) (sample, error)) func(contex
 }
 
 // fastRuns is the number of runs of the scenarios without a browser.
-func (b *bench) fastRuns() int { return max(4*b.opts.n, 20) }
+func fastRuns(n int) int { return max(4*n, 20) }
 
 // loginArgs is a login with the browser br on profile.
 func (b *bench) loginArgs(br browser, profile string, extra ...string) []string {
@@ -284,7 +286,7 @@ func (b *bench) tokenFromCache(ctx context.Context) ([]sample, error) {
 		return nil, err
 	}
 	inv := invocation{dir: d, args: b.tokenArgs()}
-	return b.repeat(ctx, b.fastRuns(), func(ctx context.Context) (sample, error) {
+	return b.repeat(ctx, fastRuns(b.opts.n), func(ctx context.Context) (sample, error) {
 		o, err := b.clilogin(ctx, inv)
 		if err != nil {
 			return sample{}, err
@@ -320,7 +322,7 @@ func (b *bench) tokenFromCookies(ctx context.Context) ([]sample, error) {
 		return nil, err
 	}
 	inv := invocation{dir: d, args: args}
-	samples, err := b.repeat(ctx, b.fastRuns(), func(ctx context.Context) (sample, error) {
+	samples, err := b.repeat(ctx, fastRuns(b.opts.n), func(ctx context.Context) (sample, error) {
 		if err := sleep(ctx, cookieGap); err != nil {
 			return sample{}, err
 		}
