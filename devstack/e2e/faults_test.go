@@ -136,10 +136,10 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "IdP down", setup: func(s *devstack.Stack) { s.StopIdP() },
 			code: 5, want: "cannot reach the identity provider at localhost:"},
 		{name: "IdP answers 503", idp: on("/dex/auth", func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, "down for maintenance", 503)
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 		}), code: 5, want: "the identity provider answered 503"},
 		{name: "callback answers 500", backend: on("/callback", func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, "code exchange failed", 500)
+			http.Error(w, "code exchange failed", http.StatusInternalServerError)
 		}), code: 5, want: "the backend's callback answered 500 Internal Server Error: code exchange failed"},
 		{name: "IdP redirects back with error=access_denied", idp: func(s **devstack.Stack) func(http.Handler) http.Handler {
 			return func(next http.Handler) http.Handler {
@@ -163,7 +163,7 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "token path answers an empty body", backend: on("/user/token", func(w http.ResponseWriter, r *http.Request) {}),
 			code: 5, want: "answered an empty body"},
 		{name: "whoami answers 401", backend: on("/user/id", func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, "token expired", 401)
+			http.Error(w, "token expired", http.StatusUnauthorized)
 		}), code: 4, want: "the backend refused the token at /user/id: 401 Unauthorized: token expired"},
 		{name: "whoami redirects to another host", backend: on("/user/id", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, otherHost.URL+"/user/id", http.StatusFound)

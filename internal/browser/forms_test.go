@@ -85,7 +85,6 @@ const (
 // (otp, stay-signed-in, consent), then sends the browser back to the
 // backend's callback.
 type idp struct {
-	srv      *httptest.Server
 	base     string // http://localhost:PORT
 	backend  string
 	start    string // the first page
