@@ -12,6 +12,8 @@ trap 'kill "$stack" 2>/dev/null || true; wait "$stack" 2>/dev/null || true; rm -
 stack=$!
 for _ in $(seq 100); do [ -s "$info" ] && break; sleep 0.1; done
 [ -s "$info" ] || { echo "demo: error: the demo stack did not start" >&2; exit 1; }
+# The demo keeps its cache beside its profile, not in your real cache.
+export XDG_CACHE_HOME=$PWD/bin/demo-cache
 field() { sed -E "s/.*\"$1\":\"([^\"]*)\".*/\1/" "$info"; }
 backend=$(field backend); user=$(field username); password=$(field password)
 
