@@ -6,8 +6,10 @@ STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 all: build
 
+# A static binary (pure-Go DNS resolver) starts about 2 ms faster: it is what
+# a cache hit of `clilogin token` costs.
 build:
-	$(GO) build -o bin/clilogin ./cmd/clilogin
+	CGO_ENABLED=0 $(GO) build -o bin/clilogin ./cmd/clilogin
 
 bin/devstack: $(shell find devstack -name '*.go' -not -name '*_test.go') devstack/go.mod
 	cd devstack && $(GO) build -o ../bin/devstack ./cmd/devstack
