@@ -142,3 +142,30 @@ func TestLoginStoppedBackendExits5(t *testing.T) {
 		t.Errorf("took %s to notice the backend is down", r.took)
 	}
 }
+
+// --verify-issuer checks the token's signature against the IdP's keys: the
+// stack's own Dex verifies it; another Dex, with other keys, refuses it.
+func TestLoginVerifiesTheTokenAgainstTheIssuer(t *testing.T) {
+	t.Parallel()
+	need(t, "Chromium", browserPaths["shell"])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	other, err := devstack.Start(ctx, devstack.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	profile := filepath.Join(t.TempDir(), "p")
+	env := []string{"CLILOGIN_PASSWORD=" + password}
+
+	ok := clilogin(t, run{args: loginArgs(stack.BackendURL, profile, "-v", "--verify-issuer", stack.IssuerURL), env: env})
+	wantCode(t, ok, 0)
+	wantContains(t, "-v log", ok.stderr, "the token's signature verifies against "+stack.IssuerURL)
+
+	forged := clilogin(t, run{args: loginArgs(stack.BackendURL, profile, "--verify-issuer", other.IssuerURL), env: env})
+	wantCode(t, forged, 4)
+	wantContains(t, "stderr", forged.stderr, "the token does not verify against "+other.IssuerURL)
+	if strings.Contains(forged.stderr, "eyJ") {
+		t.Error("the error shows the token")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/token"
+	"github.com/clilogin/clilogin/internal/verify"
 )
 
 // app is one command's run: its options, streams, log and cache.
@@ -151,6 +152,9 @@ func (a *app) refresh(ctx context.Context, e *cache.Entry, live []cookies.Cookie
 	if err != nil {
 		return err
 	}
+	if err := a.verify(tctx, tok); err != nil {
+		return err
+	}
 	renewed := *e
 	renewed.Token, renewed.TokenExpiresAt = tok, expiry(tok)
 	if !renewed.TokenValidFor(time.Now(), a.o.MinTTL) && !renewed.TokenExpiresAt.IsZero() {
@@ -159,6 +163,18 @@ func (a *app) refresh(ctx context.Context, e *cache.Entry, live []cookies.Cookie
 	*e = renewed
 	a.log.logf("new token from %s with the cached cookies (no browser)", a.o.TokenPath)
 	a.save(*e)
+	return nil
+}
+
+// verify checks the token's signature when --verify-issuer is set.
+func (a *app) verify(ctx context.Context, tok string) error {
+	if a.o.VerifyIssuer == "" {
+		return nil
+	}
+	if err := verify.Token(ctx, a.o.VerifyIssuer, tok); err != nil {
+		return err
+	}
+	a.log.logf("the token's signature verifies against %s", a.o.VerifyIssuer)
 	return nil
 }
 

@@ -119,6 +119,9 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 	}
 	e.TokenExpiresAt = expiry(e.Token)
 	log.logf("got a token from %s", o.TokenPath)
+	if err := a.verify(actx, e.Token); err != nil {
+		return cache.Entry{}, err
+	}
 	if o.WhoamiPath != "" {
 		a.steps.step("whoami")
 		if e.Identity, err = a.whoami(actx, e.Token); err != nil {

@@ -45,6 +45,7 @@ type Options struct {
 	Submit         string
 	NoConsent      bool
 	ExpectIdentity string
+	VerifyIssuer   string
 
 	MinTTL        time.Duration
 	Force         bool
@@ -131,6 +132,7 @@ func flagSet(cmd string, o *Options) *pflag.FlagSet {
 	fs.StringVar(&o.Submit, "submit", "", "CSS selector of the IdP's submit button (default: detect)")
 	fs.BoolVar(&o.NoConsent, "no-consent", false, "do not click through consent pages")
 	fs.StringVar(&o.ExpectIdentity, "expect-identity", "", "fail (exit 4) unless the identity is exactly this")
+	fs.StringVar(&o.VerifyIssuer, "verify-issuer", "", "check the token's signature against this issuer's keys (OIDC discovery) before using it")
 	fs.StringVarP(&o.Output, "output", "o", "text", "output format: text, json or env")
 	fs.StringVar(&o.Artifacts, "artifacts", "", "on failure, write a screenshot, the page's HTML and the URLs visited (secrets redacted) into this directory")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log each step with timings on stderr (secrets redacted)")
@@ -258,6 +260,11 @@ func parseOptions(args []string, env Env) (Options, error) {
 	for _, a := range o.BrowserArgs {
 		if !strings.HasPrefix(a, "--") {
 			return o, usageError("--browser-arg %q must be a switch starting with --", a)
+		}
+	}
+	if o.VerifyIssuer != "" {
+		if u, err := url.Parse(o.VerifyIssuer); err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) || u.Host == "" {
+			return o, usageError("--verify-issuer must be an https:// issuer URL (http:// on loopback), got %q", o.VerifyIssuer)
 		}
 	}
 	if o.RemoteBrowser != "" {
