@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -82,13 +81,7 @@ func faulty(t *testing.T, backend, idp func(s **devstack.Stack) func(http.Handle
 	if idp != nil {
 		cfg.IdPFault = idp(&s)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := devstack.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s = newStack(t, cfg)
 	return s
 }
 

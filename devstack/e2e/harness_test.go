@@ -203,3 +203,16 @@ func devToolsPort(t *testing.T, profile string, running <-chan struct{}) string 
 	t.Fatal("no DevTools port after 20s")
 	return ""
 }
+
+// newStack starts a devstack of its own for a test and stops it after.
+func newStack(t *testing.T, cfg devstack.Config) *devstack.Stack {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := devstack.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}

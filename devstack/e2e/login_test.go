@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -65,13 +64,7 @@ func TestLoginColdThenWarm(t *testing.T) {
 func TestLoginClicksThroughConsent(t *testing.T) {
 	t.Parallel()
 	need(t, "Chromium", browserPaths["shell"])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Config{Approval: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newStack(t, devstack.Config{Approval: true})
 	r := clilogin(t, run{
 		args: loginArgs(s.BackendURL, filepath.Join(t.TempDir(), "p"), "-v"),
 		env:  []string{"CLILOGIN_PASSWORD=" + password},
@@ -126,14 +119,8 @@ func TestLoginMarkerThatNeverAppearsExits3AtTimeout(t *testing.T) {
 func TestLoginStoppedBackendExits5(t *testing.T) {
 	t.Parallel()
 	need(t, "Chromium", browserPaths["shell"])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newStack(t, devstack.Config{})
 	s.StopBackend()
-	defer s.Close()
 	r := clilogin(t, run{args: loginArgs(s.BackendURL, filepath.Join(t.TempDir(), "p"))})
 	wantCode(t, r, 5)
 	wantContains(t, "stderr", r.stderr, "clilogin: error: cannot reach the backend at "+strings.TrimPrefix(s.BackendURL, "http://"))
@@ -148,13 +135,7 @@ func TestLoginStoppedBackendExits5(t *testing.T) {
 func TestLoginVerifiesTheTokenAgainstTheIssuer(t *testing.T) {
 	t.Parallel()
 	need(t, "Chromium", browserPaths["shell"])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	other, err := devstack.Start(ctx, devstack.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := newStack(t, devstack.Config{})
 	profile := filepath.Join(t.TempDir(), "p")
 	env := []string{"CLILOGIN_PASSWORD=" + password}
 

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,13 +29,7 @@ func isJWT(s string) bool { return strings.Count(s, ".") == 2 && strings.HasPref
 func TestTokenCacheThenCookiesThenBrowser(t *testing.T) {
 	t.Parallel()
 	need(t, "Chromium", browserPaths["shell"])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Config{TokenTTL: 2 * time.Minute, FreshTokens: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newStack(t, devstack.Config{TokenTTL: 2 * time.Minute, FreshTokens: true})
 	home := t.TempDir()
 	token := func(extra ...string) result {
 		t.Helper()

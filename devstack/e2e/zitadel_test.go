@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/clilogin/clilogin/devstack"
 )
@@ -14,13 +12,7 @@ import (
 func TestLoginZitadelIdP(t *testing.T) {
 	t.Parallel()
 	need(t, "Chromium", browserPaths["shell"])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Config{IdP: "zitadel"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newStack(t, devstack.Config{IdP: "zitadel"})
 	profile := filepath.Join(t.TempDir(), "p")
 
 	wrong := clilogin(t, run{args: loginArgs(s.BackendURL, profile), env: []string{"CLILOGIN_PASSWORD=wrong-password"}})

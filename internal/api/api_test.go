@@ -43,6 +43,20 @@ type server struct {
 	hits []hit
 }
 
+// canned answers every request with the same status, headers and body.
+func canned(status int, contentType, location, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		if location != "" {
+			w.Header().Set("Location", location)
+		}
+		w.WriteHeader(status)
+		fmt.Fprint(w, body)
+	}
+}
+
 func newServer(t *testing.T, h http.HandlerFunc) *server {
 	t.Helper()
 	s := &server{}
@@ -222,16 +236,7 @@ func TestTokenAnswersAreClassified(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			backend := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-				if tt.contentType != "" {
-					w.Header().Set("Content-Type", tt.contentType)
-				}
-				if tt.location != "" {
-					w.Header().Set("Location", tt.location)
-				}
-				w.WriteHeader(tt.status)
-				fmt.Fprint(w, tt.body)
-			})
+			backend := newServer(t, canned(tt.status, tt.contentType, tt.location, tt.body))
 			tok, err := newClient(t, backend.URL).Token(context.Background(), tokenPath, session("127.0.0.1"))
 			if tok != "" {
 				t.Errorf("Token returned %q with its error", tok)
@@ -387,16 +392,7 @@ func TestWhoAmIAnswersAreClassified(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			backend := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-				if tt.contentType != "" {
-					w.Header().Set("Content-Type", tt.contentType)
-				}
-				if tt.location != "" {
-					w.Header().Set("Location", tt.location)
-				}
-				w.WriteHeader(tt.status)
-				fmt.Fprint(w, tt.body)
-			})
+			backend := newServer(t, canned(tt.status, tt.contentType, tt.location, tt.body))
 			id, err := newClient(t, backend.URL).WhoAmI(context.Background(), whoamiPath, tokenValue)
 			if id != "" {
 				t.Errorf("WhoAmI returned %q with its error", id)
