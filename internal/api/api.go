@@ -74,7 +74,11 @@ func (c *Client) Token(ctx context.Context, path string, cs []cookies.Cookie) (s
 	if err != nil {
 		return "", transportError("token", target, err)
 	}
-	body, err := c.answer("token", path, resp)
+	secrets := make([]string, 0, len(cs))
+	for _, k := range cs {
+		secrets = append(secrets, k.Value)
+	}
+	body, err := c.answer("token", path, resp, secrets...)
 	if err != nil {
 		return "", err
 	}
@@ -98,7 +102,7 @@ func (c *Client) WhoAmI(ctx context.Context, path, token string) (string, error)
 	if err != nil {
 		return "", transportError("whoami", target, err)
 	}
-	body, err := c.answer("whoami", path, resp)
+	body, err := c.answer("whoami", path, resp, token)
 	if err != nil {
 		return "", err
 	}
@@ -111,7 +115,9 @@ func (c *Client) WhoAmI(ctx context.Context, path, token string) (string, error)
 }
 
 // answer checks an answer of the backend and returns its body.
-func (c *Client) answer(step, path string, resp *resty.Response) (string, error) {
+// secrets are what the request carried: an error body that echoes them
+// back is shown without them.
+func (c *Client) answer(step, path string, resp *resty.Response, secrets ...string) (string, error) {
 	code := resp.StatusCode()
 	switch {
 	case code >= 300 && code < 400:
@@ -128,13 +134,13 @@ func (c *Client) answer(step, path string, resp *resty.Response) (string, error)
 			what = "the token"
 		}
 		return "", failure.New(failure.Refused, "run clilogin login again; if it keeps failing, the backend does not accept this login",
-			"the backend refused %s at %s: %s%s", what, path, resp.Status(), excerpt(resp))
+			"the backend refused %s at %s: %s%s", what, path, resp.Status(), excerpt(resp, secrets))
 	case code == http.StatusNotFound:
 		return "", failure.New(failure.Unreachable, fmt.Sprintf("check --%s-path, or set it to \"\" to skip this step", step),
 			"the backend has no %s (404)", path)
 	case code >= 400:
 		return "", failure.New(failure.Unreachable, "the backend is failing; try again later or ask its owners",
-			"the backend answered %s at %s%s", resp.Status(), path, excerpt(resp))
+			"the backend answered %s at %s%s", resp.Status(), path, excerpt(resp, secrets))
 	}
 	if len(resp.Body()) > maxBody {
 		return "", failure.New(failure.Unreachable, fmt.Sprintf("check --%s-path", step),
@@ -152,11 +158,11 @@ func (c *Client) answer(step, path string, resp *resty.Response) (string, error)
 
 // excerpt returns a short, single-line start of a non-HTML error body, which
 // often says why; a token never comes with an error status.
-func excerpt(resp *resty.Response) string {
+func excerpt(resp *resty.Response, secrets []string) string {
 	if mt, _, _ := mime.ParseMediaType(resp.Header().Get("Content-Type")); mt == "text/html" {
 		return ""
 	}
-	s := strings.Join(strings.Fields(string(resp.Body())), " ")
+	s := strings.Join(strings.Fields(redact.Secrets(string(resp.Body()), secrets...)), " ")
 	if s == "" {
 		return ""
 	}

@@ -622,3 +622,18 @@ func TestTransportErrorsAreClassified(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorBodiesThatEchoTheTokenDoNotShowIt(t *testing.T) {
+	backend := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad header: "+r.Header.Get("Authorization")+" cookie: "+r.Header.Get("Cookie"), http.StatusUnauthorized)
+	})
+	c := newClient(t, backend.URL)
+	_, err := c.WhoAmI(context.Background(), whoamiPath, tokenValue)
+	if err == nil || strings.Contains(err.Error(), tokenValue) {
+		t.Errorf("WhoAmI error = %v; want one without the token", err)
+	}
+	_, err = c.Token(context.Background(), tokenPath, session("127.0.0.1"))
+	if err == nil || strings.Contains(err.Error(), cookieValue) {
+		t.Errorf("Token error = %v; want one without the cookie value", err)
+	}
+}
