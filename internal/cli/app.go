@@ -27,10 +27,14 @@ type app struct {
 	client *api.Client
 	steps  *timeline
 	warned bool // a cache warning was shown
+	// deadline ends the whole command's work: waiting for another login,
+	// the browser login and the backend's answers share one --timeout.
+	deadline time.Time
 }
 
 func newApp(o Options, env Env, stdio IO) (*app, error) {
-	a := &app{o: o, env: env, stdio: stdio, log: &logger{w: stdio.Err, on: o.Verbose, start: time.Now()}}
+	now := time.Now()
+	a := &app{o: o, env: env, stdio: stdio, log: &logger{w: stdio.Err, on: o.Verbose, start: now}, deadline: now.Add(o.Timeout)}
 	dir, err := userDir(env, "cache")
 	if err != nil {
 		return nil, failure.New(failure.Usage, "set $HOME or $XDG_CACHE_HOME", "no user cache directory: %w", err)
@@ -106,7 +110,7 @@ func (a *app) obtain(ctx context.Context) (cache.Entry, error) {
 			return e, nil
 		}
 	}
-	lctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
+	lctx, cancel := context.WithDeadline(ctx, a.deadline)
 	defer cancel()
 	unlock, err := a.store.Lock(lctx, a.name)
 	switch {
@@ -144,9 +148,18 @@ func (a *app) obtain(ctx context.Context) (cache.Entry, error) {
 	return e, nil
 }
 
+// obtainToken is obtain for the commands that need a token.
+func (a *app) obtainToken(ctx context.Context) (cache.Entry, error) {
+	if a.o.TokenPath == "" {
+		return cache.Entry{}, failure.New(failure.Usage, "set --token-path to the backend's token endpoint",
+			"%s needs a token, and --token-path is empty", a.o.Command)
+	}
+	return a.obtain(ctx)
+}
+
 // refresh gets a new token from the token path with the cached cookies.
 func (a *app) refresh(ctx context.Context, e *cache.Entry, live []cookies.Cookie) error {
-	tctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
+	tctx, cancel := context.WithDeadline(ctx, a.deadline)
 	defer cancel()
 	tok, err := a.client.Token(tctx, a.o.TokenPath, live)
 	if err != nil {

@@ -16,20 +16,8 @@ import (
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
-// needToken fails when the backend has no token path to get a token from.
-func (a *app) needToken() error {
-	if a.o.TokenPath == "" {
-		return failure.New(failure.Usage, "set --token-path to the backend's token endpoint",
-			"%s needs a token, and --token-path is empty", a.o.Command)
-	}
-	return nil
-}
-
 func runToken(ctx context.Context, a *app) error {
-	if err := a.needToken(); err != nil {
-		return err
-	}
-	e, err := a.obtain(ctx)
+	e, err := a.obtainToken(ctx)
 	if err != nil {
 		return err
 	}
@@ -50,17 +38,14 @@ func runToken(ctx context.Context, a *app) error {
 }
 
 func runWhoami(ctx context.Context, a *app) error {
-	if err := a.needToken(); err != nil {
-		return err
-	}
-	if a.o.WhoamiPath == "" {
+	if a.o.TokenPath != "" && a.o.WhoamiPath == "" { // no token path: obtainToken says so
 		return failure.New(failure.Usage, "set --whoami-path to the backend's identity endpoint", "whoami needs --whoami-path")
 	}
-	e, err := a.obtain(ctx)
+	e, err := a.obtainToken(ctx)
 	if err != nil {
 		return err
 	}
-	wctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
+	wctx, cancel := context.WithDeadline(ctx, a.deadline)
 	defer cancel()
 	id, err := a.whoami(wctx, e.Token)
 	if err != nil {
@@ -104,10 +89,7 @@ func (c exitCode) Error() string { return fmt.Sprintf("exit code %d", int(c)) }
 // on. Signals clilogin gets are forwarded to it; a Ctrl-C at a terminal
 // already reaches it directly, so SIGINT is forwarded only without one.
 func runExec(ctx context.Context, a *app) error {
-	if err := a.needToken(); err != nil {
-		return err
-	}
-	e, err := a.obtain(ctx)
+	e, err := a.obtainToken(ctx)
 	if err != nil {
 		return err
 	}

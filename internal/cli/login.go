@@ -63,7 +63,7 @@ func writeJSON(w io.Writer, v any) error {
 // login runs the browser login, then fetches the token and the identity.
 func (a *app) login(ctx context.Context) (cache.Entry, error) {
 	o, stdio, log := a.o, a.stdio, a.log
-	deadline := time.Now().Add(o.Timeout)
+	deadline := a.deadline
 	password, err := readPassword(o, a.env, stdio.In)
 	if err != nil {
 		return cache.Entry{}, err
