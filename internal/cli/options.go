@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
 	"runtime"
@@ -16,6 +15,7 @@ import (
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/loopback"
 )
 
 // Options is everything a command is told, from flags and the environment.
@@ -37,6 +37,9 @@ type Options struct {
 	BrowserArgs   []string
 	Headless      bool
 	RemoteBrowser string
+	// InsecureRemoteBrowser allows a remote browser off loopback over
+	// ws:// or http://.
+	InsecureRemoteBrowser bool
 
 	Username       string
 	PasswordStdin  bool
@@ -121,7 +124,8 @@ func flagSet(cmd string, o *Options) *pflag.FlagSet {
 	fs.StringVar(&o.Profile, "profile", "", "browser profile directory (default <config dir>/clilogin/profiles/<host_port>)")
 	fs.StringVar(&o.Browser, "browser", "", "Chrome or Chromium binary (default: search the usual names)")
 	fs.StringArrayVar(&o.BrowserArgs, "browser-arg", nil, "extra Chrome switch, e.g. --browser-arg=--proxy-server=host:3128 (repeatable)")
-	fs.StringVar(&o.RemoteBrowser, "remote-browser", "", "use a running Chrome's DevTools endpoint (ws://… or http://host:port) instead of starting one")
+	fs.StringVar(&o.RemoteBrowser, "remote-browser", "", "use a running Chrome's DevTools endpoint (wss://… or https://…; ws:// or http:// on loopback) instead of starting one")
+	fs.BoolVar(&o.InsecureRemoteBrowser, "insecure-remote-browser", false, "allow ws:// or http:// for a --remote-browser that is not on loopback (the password and cookies cross the network in clear text)")
 	fs.BoolVar(&o.Headless, "headless", false, "run the browser without a window (default when CI=true or there is no display)")
 	fs.StringVarP(&o.Username, "username", "u", "", "sign in at the IdP as this user (password from CLILOGIN_PASSWORD or --password-stdin)")
 	fs.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
@@ -263,13 +267,13 @@ func parseOptions(args []string, env Env) (Options, error) {
 		}
 	}
 	if o.VerifyIssuer != "" {
-		if u, err := url.Parse(o.VerifyIssuer); err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) || u.Host == "" {
+		if u, err := url.Parse(o.VerifyIssuer); err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname()))) || u.Host == "" {
 			return o, usageError("--verify-issuer must be an https:// issuer URL (http:// on loopback), got %q", o.VerifyIssuer)
 		}
 	}
 	if o.RemoteBrowser != "" {
-		if u, err := url.Parse(o.RemoteBrowser); err != nil || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return o, usageError("--remote-browser must be a DevTools endpoint ws://host:port/… or http://host:port, got %q", o.RemoteBrowser)
+		if err := checkRemoteBrowser(o.RemoteBrowser, o.InsecureRemoteBrowser); err != nil {
+			return o, err
 		}
 	}
 	if o.LoginPath == "" {
@@ -320,7 +324,7 @@ func parseBackend(raw string, insecureHTTP bool) (*url.URL, error) {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, failure.New(failure.Usage, hint, "--backend must not hold user info, a query or a fragment")
 	}
-	if u.Scheme == "http" && !insecureHTTP && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !insecureHTTP && !loopback.Host(u.Hostname()) {
 		return nil, failure.New(failure.Usage, "use https://, or pass --insecure-http if you accept sending the session in clear text",
 			"--backend %s uses http:// on a host that is not loopback", u.Redacted())
 	}
@@ -328,12 +332,19 @@ func parseBackend(raw string, insecureHTTP bool) (*url.URL, error) {
 	return u, nil
 }
 
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
+// checkRemoteBrowser checks a --remote-browser URL: a DevTools endpoint
+// over TLS anywhere, in clear text on loopback only, unless insecure.
+func checkRemoteBrowser(raw string, insecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageError("--remote-browser must be a DevTools endpoint wss://host:port/… or https://host:port, got %q", raw)
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	if (u.Scheme == "ws" || u.Scheme == "http") && !insecure && !loopback.Host(u.Hostname()) {
+		return failure.New(failure.Usage,
+			"use wss:// or https:// (e.g. through a TLS proxy), or pass --insecure-remote-browser if you accept sending the password and cookies in clear text",
+			"--remote-browser %s is not on loopback and is not encrypted", u.Redacted())
+	}
+	return nil
 }
 
 // hostPort names a backend's profile and cache entry: host_port.

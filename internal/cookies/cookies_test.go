@@ -222,9 +222,13 @@ func TestHeaderSendsCookiesOnlyWhereTheBrowserWould(t *testing.T) {
 
 func TestHeaderSendsSecureCookiesOverHTTPSOrToLoopbackOnly(t *testing.T) {
 	cs := []Cookie{{Name: "sid", Value: "v", Domain: "127.0.0.1", HostOnly: true, Path: "/", Secure: true},
-		{Name: "sid", Value: "w", Domain: "api.example.com", HostOnly: true, Path: "/", Secure: true}}
+		{Name: "sid", Value: "w", Domain: "api.example.com", HostOnly: true, Path: "/", Secure: true},
+		{Name: "sid", Value: "x", Domain: "nowhere.localhost", HostOnly: true, Path: "/", Secure: true}}
 	for url, want := range map[string]string{
 		"http://127.0.0.1:8080/token": "sid=v", // loopback counts as secure, as in browsers
+		// a *.localhost name that does not resolve to loopback is not
+		// loopback: Go's client would send the cookie wherever DNS says
+		"http://nowhere.localhost:8080/token": "",
 		"http://api.example.com/":     "",
 		"https://api.example.com/":    "sid=w",
 	} {

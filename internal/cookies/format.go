@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/clilogin/clilogin/internal/loopback"
 )
 
 // Formats are the names WriteFormat knows.
@@ -128,7 +129,7 @@ func Header(cs []Cookie, target *url.URL, now time.Time) string {
 	if path == "" {
 		path = "/"
 	}
-	secure := target.Scheme == "https" || isLoopback(target.Hostname())
+	secure := target.Scheme == "https" || loopback.Host(target.Hostname())
 	for _, c := range cs {
 		if !c.MatchesHost(target.Hostname()) || c.Expired(now) || !pathMatch(c.Path, path) || c.Secure && !secure {
 			continue
@@ -136,14 +137,6 @@ func Header(cs []Cookie, target *url.URL, now time.Time) string {
 		parts = append(parts, c.Name+"="+c.Value)
 	}
 	return strings.Join(parts, "; ")
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // pathMatch is RFC 6265's path-match.
