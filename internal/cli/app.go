@@ -27,6 +27,9 @@ type app struct {
 	client *api.Client
 	steps  *timeline
 	warned bool // a cache warning was shown
+	// password is the first line of standard input with --password-stdin,
+	// read before anything else (see runCommand).
+	password string
 	// deadline ends the whole command's work: waiting for another login,
 	// the browser login and the backend's answers share one --timeout.
 	deadline time.Time

@@ -67,6 +67,14 @@ func runCommand(ctx context.Context, o Options, env Env, stdio IO, steps *timeli
 		return err
 	}
 	a.steps = steps
+	if o.PasswordStdin {
+		// Read now, whether a login needs it or the cache answers: the
+		// password line is clilogin's either way, and exec's command gets
+		// the rest of the input, untouched.
+		if a.password, err = readPasswordStdin(stdio.In); err != nil {
+			return err
+		}
+	}
 	switch o.Command {
 	case "login":
 		return runLogin(ctx, a)

@@ -14,6 +14,7 @@ import (
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/redact"
 )
 
 func runToken(ctx context.Context, a *app) error {
@@ -86,7 +87,10 @@ type exitCode int
 func (c exitCode) Error() string { return fmt.Sprintf("exit code %d", int(c)) }
 
 // runExec runs the command with CLILOGIN_TOKEN set and passes its exit code
-// on. Signals clilogin gets are forwarded to it; a Ctrl-C at a terminal
+// on. The command gets clilogin's environment without any other CLILOGIN_*
+// variable (the password, the TOTP secret and the user name are clilogin's),
+// and its standard input untouched (with --password-stdin, less the first
+// line). Signals clilogin gets are forwarded to it; a Ctrl-C at a terminal
 // already reaches it directly, so SIGINT is forwarded only without one.
 func runExec(ctx context.Context, a *app) error {
 	e, err := a.obtainToken(ctx)
@@ -94,7 +98,7 @@ func runExec(ctx context.Context, a *app) error {
 		return err
 	}
 	cmd := exec.Command(a.o.Args[0], a.o.Args[1:]...)
-	cmd.Env = append(os.Environ(), "CLILOGIN_TOKEN="+e.Token)
+	cmd.Env = append(redact.Environ(os.Environ()), "CLILOGIN_TOKEN="+e.Token)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdio.In, a.stdio.Out, a.stdio.Err
 	sigs := make(chan os.Signal, 4)
 	forward := []os.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}

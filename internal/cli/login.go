@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -64,9 +63,9 @@ func writeJSON(w io.Writer, v any) error {
 func (a *app) login(ctx context.Context) (cache.Entry, error) {
 	o, stdio, log := a.o, a.stdio, a.log
 	deadline := a.deadline
-	password, err := readPassword(o, a.env, stdio.In)
-	if err != nil {
-		return cache.Entry{}, err
+	password := a.password
+	if !o.PasswordStdin {
+		password, _ = a.env("CLILOGIN_PASSWORD")
 	}
 	totpSecret, _ := a.env("CLILOGIN_TOTP_SECRET")
 	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose}
@@ -158,25 +157,51 @@ func cookieURLs(c *api.Client, o Options) []string {
 	return urls
 }
 
-// readPassword takes the password from CLILOGIN_PASSWORD or, with
-// --password-stdin, from the first line of standard input.
-func readPassword(o Options, env Env, in io.Reader) (string, error) {
-	if o.PasswordStdin {
-		if in == nil {
-			return "", failure.New(failure.Usage, "pipe the password in: printf %s \"$PASSWORD\" | clilogin …", "--password-stdin: no standard input")
-		}
-		line, err := bufio.NewReader(in).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return "", failure.New(failure.Usage, "", "--password-stdin: %w", err)
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			return "", failure.New(failure.Usage, "pipe the password to standard input", "--password-stdin: standard input is empty")
-		}
-		return line, nil
+// maxPasswordLine bounds the line --password-stdin reads.
+const maxPasswordLine = 64 << 10
+
+// readPasswordStdin reads the password, the first line of standard input,
+// for --password-stdin. It reads byte by byte and stops at the newline, so
+// that the rest of the input stays unread: exec's command gets it.
+func readPasswordStdin(in io.Reader) (string, error) {
+	if in == nil {
+		return "", failure.New(failure.Usage, "pipe the password in: printf '%s\\n' \"$PASSWORD\" | clilogin …", "--password-stdin: no standard input")
 	}
-	p, _ := env("CLILOGIN_PASSWORD")
-	return p, nil
+	line, err := readLine(in)
+	if err != nil {
+		return "", failure.New(failure.Usage, "pipe the password alone on the first line of standard input", "--password-stdin: %w", err)
+	}
+	if line == "" {
+		return "", failure.New(failure.Usage, "pipe the password to standard input", "--password-stdin: standard input is empty")
+	}
+	return line, nil
+}
+
+// readLine reads one line without reading past its newline, and returns it
+// without its line ending.
+func readLine(in io.Reader) (string, error) {
+	var line []byte
+	b := make([]byte, 1)
+	for len(line) <= maxPasswordLine {
+		n, err := in.Read(b)
+		if n == 1 {
+			if b[0] == '\n' {
+				break
+			}
+			line = append(line, b[0])
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	if len(line) > maxPasswordLine {
+		return "", fmt.Errorf("the first line is longer than %d bytes", maxPasswordLine)
+	}
+	return strings.TrimSuffix(string(line), "\r"), nil
 }
 
 func shellQuote(s string) string {

@@ -114,6 +114,21 @@ func TestParseOptions(t *testing.T) {
 			},
 		},
 		{
+			name: "remote browser: wss anywhere, ws on loopback, clear text elsewhere with --insecure-remote-browser",
+			args: []string{"login", "-b", "https://x.example", "--remote-browser", "http://10.1.2.3:9222", "--insecure-remote-browser"},
+			env:  display,
+			check: func(t *testing.T, o Options) {
+				if o.RemoteBrowser != "http://10.1.2.3:9222" || !o.InsecureRemoteBrowser {
+					t.Errorf("remote %q insecure %v", o.RemoteBrowser, o.InsecureRemoteBrowser)
+				}
+				for _, ok := range []string{"wss://chrome.example/devtools/browser/x", "https://grid.example:4444", "ws://127.0.0.1:9222/devtools/browser/x", "http://localhost:9222", "http://[::1]:9222"} {
+					if _, err := parseOptions([]string{"login", "-b", "https://x.example", "--remote-browser", ok}, envOf(display)); err != nil {
+						t.Errorf("--remote-browser %s: %v", ok, err)
+					}
+				}
+			},
+		},
+		{
 			name: "http elsewhere with --insecure-http",
 			args: []string{"login", "-b", "http://intranet.example", "--insecure-http", "-o", "json", "-v"},
 			env:  display,
@@ -167,6 +182,13 @@ func TestParseOptionsRefuses(t *testing.T) {
 		{"empty login path", []string{"login", "-b", "https://x.example", "--login-path", ""}, nil, "--login-path cannot be empty"},
 		{"browser arg not a switch", []string{"login", "-b", "https://x.example", "--browser-arg", "x"}, nil, "must be a switch"},
 		{"extra argument", []string{"login", "-b", "https://x.example", "extra"}, nil, `unexpected argument "extra"`},
+		// A *.localhost name is loopback only when it resolves to loopback:
+		// this one resolves to nothing, and Go would ask DNS for it.
+		{"http on a .localhost name that is not loopback", []string{"login", "-b", "http://app.localhost:8080"}, nil, "uses http:// on a host that is not loopback"},
+		{"remote browser off loopback in clear", []string{"login", "-b", "https://x.example", "--remote-browser", "http://10.1.2.3:9222"}, nil, "--remote-browser http://10.1.2.3:9222 is not on loopback"},
+		{"remote browser ws off loopback", []string{"login", "-b", "https://x.example", "--remote-browser", "ws://chrome:9222/devtools/browser/x"}, nil, "not on loopback"},
+		{"bad css selector", []string{"login", "-b", "https://x.example", "--success", "css:[[["}, nil, "--success"},
+		{"bad xpath", []string{"login", "-b", "https://x.example", "--success", "xpath:!!bad"}, nil, "--success"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

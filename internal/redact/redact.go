@@ -74,3 +74,18 @@ func Secrets(s string, secrets ...string) string {
 	}
 	return s
 }
+
+// Environ returns environ (NAME=value entries) without clilogin's own
+// CLILOGIN_* variables, whatever their case: the password, the TOTP secret,
+// the user name and every setting stay with clilogin. Chrome and exec's
+// command are started with it.
+func Environ(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		if len(kv) >= len("CLILOGIN_") && strings.EqualFold(kv[:len("CLILOGIN_")], "CLILOGIN_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
