@@ -27,6 +27,9 @@ func ParseMarker(s string) (Marker, error) {
 	if strings.TrimSpace(value) == "" {
 		return Marker{}, fmt.Errorf("marker %q is empty", s)
 	}
+	if err := checkSelector(kind, value); err != nil {
+		return Marker{}, err
+	}
 	return Marker{Kind: kind, Value: value}, nil
 }
 

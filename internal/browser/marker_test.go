@@ -102,3 +102,40 @@ func FuzzParseMarker(f *testing.F) {
 		}
 	})
 }
+
+// Selectors Chrome accepts, some of which the Go parsers do not know: they
+// must not be refused.
+var chromeAcceptsCSS = []string{
+	"#logged-in", "div.ok > span", "a[href^='https:']", "[data-state=done i]", "li:nth-child(2n+1)",
+	"main:has(> h1.welcome)", ":is(h1, h2).title", ":where(.a, .b)", "input:focus-visible", "p::first-line",
+	"li:nth-child(2 of .item)", "*|h1", "|h1", "a[href='x]", "a:not(.x", ":root", "a:any-link", "dialog:modal", ":not(.x, .y)",
+	"h1:lang(en)", "x-app::part(title)", ":host", "p:dir(ltr)", "details[open] > summary",
+}
+
+var chromeAcceptsXPath = []string{
+	"//div[@id='ok']", "count(//li) > 0", "//h1[normalize-space()='Welcome']", "id('done')", "//*[lang('en')]",
+	"boolean(//p)", "/html/body//a[contains(@href, 'x')]", "//li[position() mod 2 = 0]", "string(//title)",
+	"sum(//td) > 3", "//a[starts-with(@href,'https')] | //b", "//*[local-name()='svg']",
+}
+
+var chromeRefusesCSS = []string{"[[[", "div[", "a]", "#", ".", "a > > b", "a,", "(", "div:nth-child(", "'unclosed", "svg|rect", "a:nth-child(2))"}
+var chromeRefusesXPath = []string{"!!bad", "//div[", "//div]", "///", "count(", "//a[@", "@@x", ")", "//*[1"}
+
+func TestParseMarkerRefusesBadSelectorsAtOnce(t *testing.T) {
+	for _, kind := range []string{"css", "xpath"} {
+		bad := map[string][]string{"css": chromeRefusesCSS, "xpath": chromeRefusesXPath}[kind]
+		for _, v := range bad {
+			if m, err := ParseMarker(kind + ":" + v); err == nil {
+				t.Errorf("ParseMarker(%s:%s) = %+v, want an error", kind, v, m)
+			} else if !strings.Contains(err.Error(), "not a valid") {
+				t.Errorf("ParseMarker(%s:%s) error %q does not say it is not valid", kind, v, err)
+			}
+		}
+		good := map[string][]string{"css": chromeAcceptsCSS, "xpath": chromeAcceptsXPath}[kind]
+		for _, v := range good {
+			if _, err := ParseMarker(kind + ":" + v); err != nil {
+				t.Errorf("ParseMarker(%s:%s): %v; Chrome accepts it", kind, v, err)
+			}
+		}
+	}
+}

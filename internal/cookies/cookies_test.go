@@ -229,8 +229,8 @@ func TestHeaderSendsSecureCookiesOverHTTPSOrToLoopbackOnly(t *testing.T) {
 		// a *.localhost name that does not resolve to loopback is not
 		// loopback: Go's client would send the cookie wherever DNS says
 		"http://nowhere.localhost:8080/token": "",
-		"http://api.example.com/":     "",
-		"https://api.example.com/":    "sid=w",
+		"http://api.example.com/":             "",
+		"https://api.example.com/":            "sid=w",
 	} {
 		if got := Header(cs, mustURL(t, url), time.Now()); got != want {
 			t.Errorf("Header(%s) = %q, want %q", url, got, want)
