@@ -19,6 +19,7 @@ type filler struct {
 	acted     map[string]bool // document + kind
 	submitted bool            // credentials were submitted at least once
 	passSeen  int             // documents that asked for the password
+	clear     bool            // the person was told credentials go in clear text
 }
 
 func (f *filler) once(p probe, kind string) bool {
@@ -36,6 +37,16 @@ func (f *filler) once(p probe, kind string) bool {
 // step looks at one probe of an IdP page and acts on it.
 func (f *filler) step(ctx context.Context, p probe) error {
 	c := f.s.cfg
+	if p.User || p.Pass || p.OTP {
+		clear, err := credentialPage(p.Href, c.InsecureHTTP)
+		if err != nil {
+			return err
+		}
+		if clear && !f.clear {
+			f.clear = true
+			c.Warnf("typing the credentials into %s in clear text, as --insecure-http allows", redact.URL(p.Href))
+		}
+	}
 	switch {
 	case f.submitted && p.Error != "" && (p.User || p.Pass || p.OTP):
 		return failure.New(failure.Refused, "check --username and the password (CLILOGIN_PASSWORD or --password-stdin)",

@@ -13,11 +13,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/clilogin/clilogin/internal/failure"
@@ -45,8 +52,10 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// Names under .test reach this machine, as a remote IdP's name would:
+	// Chrome sees a host that is not loopback, clilogin too.
 	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--remote-debugging-port=0", "--user-data-dir="+dir,
-		"--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic", "about:blank")
+		"--host-resolver-rules=MAP *.test 127.0.0.1", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic", "about:blank")
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -91,6 +100,9 @@ type idp struct {
 	stages   []string
 	mu       sync.Mutex
 	position int
+	posts    atomic.Int32 // forms submitted to it
+	// cookie is set by /authorize when not empty: the IdP's own session.
+	cookie string
 }
 
 var tags = regexp.MustCompile(`<[^>]*>`)
@@ -133,6 +145,12 @@ func hasValue(r *http.Request, want string) bool {
 
 func (p *idp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		p.posts.Add(1)
+	}
+	if r.URL.Path == "/authorize" && p.cookie != "" {
+		http.SetCookie(w, &http.Cookie{Name: "idp_session", Value: p.cookie, Path: "/", HttpOnly: true})
+	}
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/authorize" && p.start == "deny":
 		http.Redirect(w, r, p.backend+"/callback?error=access_denied&error_description=the+user+said+no", http.StatusFound)
@@ -190,13 +208,20 @@ type flow struct {
 
 func newFlow(t *testing.T, start string, stages ...string) *flow {
 	t.Helper()
+	return newFlowAt(t, "localhost", start, stages...)
+}
+
+// newFlowAt is newFlow with the IdP on host: "localhost", "127.0.0.1" (the
+// backend's host, another port) or a name under .test (not loopback).
+func newFlowAt(t *testing.T, host, start string, stages ...string) *flow {
+	t.Helper()
 	b := make([]byte, 8)
 	rand.Read(b)
 	f := &flow{sid: hex.EncodeToString(b)}
 	f.idp = &idp{start: start, stages: stages}
 	isrv := httptest.NewServer(f.idp)
 	t.Cleanup(isrv.Close)
-	f.idp.base = strings.Replace(isrv.URL, "127.0.0.1", "localhost", 1)
+	f.idp.base = strings.Replace(isrv.URL, "127.0.0.1", host, 1)
 	bsrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/login":
@@ -378,5 +403,97 @@ func TestRemoteBrowserKeepsRunningAndClosesItsTab(t *testing.T) {
 	b.ReadFrom(resp.Body)
 	if strings.Contains(b.String(), f.backend) || strings.Contains(b.String(), f.idp.base) {
 		t.Errorf("the login's tab is still open:\n%s", b.String())
+	}
+}
+
+// The password, the user name and one-time codes are typed only into
+// https:// pages or pages on loopback: an IdP page in clear text on another
+// host ends the login with a usage error, and the IdP gets nothing.
+// --insecure-http lifts it, and says so.
+func TestCredentialsAreTypedOnlyOnHTTPSOrLoopbackPages(t *testing.T) {
+	needBrowser(t)
+	for _, start := range []string{"one-page.html", "okta-identifier.html"} {
+		t.Run(start, func(t *testing.T) {
+			f := newFlowAt(t, "idp.test", start)
+			_, log, err := f.login(t, nil)
+			if failure.KindOf(err) != failure.Usage || !strings.Contains(fmt.Sprint(err), "not encrypted") {
+				t.Errorf("error = %v (kind %v), want a usage error saying the page is not encrypted\n%s", err, failure.KindOf(err), log)
+			}
+			if failure.HintOf(err) == "" || !strings.Contains(failure.HintOf(err), "--insecure-http") {
+				t.Errorf("hint = %q, want --insecure-http named", failure.HintOf(err))
+			}
+			if n := f.idp.posts.Load(); n != 0 {
+				t.Errorf("the IdP in clear text got %d forms", n)
+			}
+		})
+	}
+	t.Run("--insecure-http", func(t *testing.T) {
+		f := newFlowAt(t, "idp.test", "one-page.html")
+		var warned []string
+		_, log, err := f.login(t, func(c *Config) {
+			c.InsecureHTTP = true
+			c.Warnf = func(format string, args ...any) { warned = append(warned, fmt.Sprintf(format, args...)) }
+		})
+		if err != nil {
+			t.Fatalf("Login: %v\n%s", err, log)
+		}
+		if len(warned) != 1 || !strings.Contains(warned[0], "clear text") || !strings.Contains(warned[0], "--insecure-http") {
+			t.Errorf("warnings = %q, want one that says the credentials go in clear text", warned)
+		}
+	})
+}
+
+// An IdP on the backend's host name, on another port, shares the browser's
+// cookie jar with the backend (cookies ignore ports). Its cookies are not
+// the backend's: they are neither taken nor sent to the token path.
+func TestIdPCookiesOnTheBackendsHostAreNotTaken(t *testing.T) {
+	needBrowser(t)
+	f := newFlowAt(t, "127.0.0.1", "one-page.html")
+	f.idp.cookie = "idp-secret-0451"
+	res, log, err := f.login(t, nil)
+	if err != nil {
+		t.Fatalf("Login: %v\n%s", err, log)
+	}
+	var names []string
+	for _, c := range res.Cookies {
+		names = append(names, c.Name)
+		if c.Value == f.idp.cookie {
+			t.Errorf("the IdP's cookie %s was taken as the backend's", c.Name)
+		}
+	}
+	if !slices.Contains(names, "sid") {
+		t.Errorf("the backend's cookie is missing: %q", names)
+	}
+}
+
+// A login in a remote browser runs in a browser context of its own, which is
+// disposed of at the end: no cookie of the backend or the IdP stays in the
+// browser for its next user.
+func TestRemoteBrowserKeepsNoCookieOfTheLogin(t *testing.T) {
+	needBrowser(t)
+	f := newFlow(t, "one-page.html")
+	f.idp.cookie = "idp-secret-0452"
+	if _, log, err := f.login(t, nil); err != nil {
+		t.Fatalf("Login: %v\n%s", err, log)
+	}
+	actx, cancel := remote.NewAllocator(context.Background(), devtools)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	got, err := chromedp.Call(ctx, storage.GetCookies, storage.GetCookiesParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range got.Cookies {
+		if c.Value == f.sid || c.Value == f.idp.cookie {
+			t.Errorf("the browser kept the login's cookie %s of %s", c.Name, c.Domain)
+		}
+	}
+	contexts, err := chromedp.CallBrowser(ctx, target.GetBrowserContexts, cdp.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(contexts.BrowserContextIDs); n != 0 {
+		t.Errorf("%d browser contexts left in the remote browser", n)
 	}
 }
