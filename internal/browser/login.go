@@ -41,7 +41,8 @@ type Config struct {
 	Profile     string // the persistent profile directory
 	// Remote is the DevTools endpoint (ws://… or http://host:port) of a
 	// running Chrome to use instead of starting one: the login opens in a
-	// new tab, which is closed at the end; the browser keeps running.
+	// new tab in a browser context of its own, both disposed of at the end;
+	// the browser keeps running.
 	Remote string
 
 	Backend      *url.URL // scheme, host and base path of the backend
@@ -55,6 +56,10 @@ type Config struct {
 	UsernameField, PasswordField, Submit string // CSS selectors overriding detection
 	NoConsent                            bool
 	TOTPSecret                           string // base32, for one-time-code pages
+
+	// InsecureHTTP lets credentials be typed into http:// pages that are not
+	// on loopback.
+	InsecureHTTP bool
 
 	Deadline time.Time // the whole login, browser start included
 
@@ -129,7 +134,13 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		c.Logf("browser %s, profile %s", bin, c.Profile)
 		allocCtx, allocCancel = chromedp.NewExecAllocator(base, allocatorOptions(bin, c)...)
 	}
-	bctx, _ := chromedp.NewContext(allocCtx, chromedp.WithBrowserOption(chromedp.WithBrowserErrorf(func(string, ...any) {})))
+	ctxOpts := []chromedp.ContextOption{chromedp.WithBrowserOption(chromedp.WithBrowserErrorf(func(string, ...any) {}))}
+	if c.Remote != "" {
+		// A browser context of its own, disposed of at the end: no cookie
+		// of the login stays in the remote browser for its next user.
+		ctxOpts = append(ctxOpts, chromedp.WithNewBrowserContext())
+	}
+	bctx, _ := chromedp.NewContext(allocCtx, ctxOpts...)
 	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock,
 		fatal: make(chan error, 1), wake: make(chan struct{}, 1), docURL: map[network.RequestID]string{}}
 
@@ -179,6 +190,9 @@ func allocatorOptions(bin string, c Config) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("disable-features", "Translate,PasswordManagerOnboarding,AutofillServerCommunication"),
+		// Chrome gets no CLILOGIN_* variable: not the password, not the
+		// TOTP secret (its processes' environments are readable by the user).
+		chromedp.NoInheritEnv, chromedp.Env(redact.Environ(os.Environ())...),
 		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
 			// Own process group: a Ctrl-C at the terminal reaches clilogin
 			// only, which closes Chrome gracefully. Chrome still dies with
@@ -437,7 +451,7 @@ func (s *session) finish(ctx context.Context, href string) (*Result, error) {
 	if err != nil {
 		return nil, s.waitError(ctx, err)
 	}
-	cs := cookies.FromCDP(got.Cookies)
+	cs := cookies.FromCDP(cookies.SetByOrigin(got.Cookies, s.cfg.Backend))
 	s.cfg.Logf("took %d backend cookies", len(cs))
 	return &Result{Cookies: cs, URL: redact.URL(href)}, nil
 }

@@ -91,6 +91,7 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 		NoConsent:     o.NoConsent,
 		TOTPSecret:    totpSecret,
 		Remote:        o.RemoteBrowser,
+		InsecureHTTP:  o.InsecureHTTP,
 		Artifacts:     o.Artifacts,
 		Deadline:      deadline,
 		Logf:          log.logf,

@@ -4,6 +4,8 @@
 package cookies
 
 import (
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,6 +78,24 @@ func ForHost(cs []Cookie, host string, now time.Time) []Cookie {
 	var out []Cookie
 	for _, c := range cs {
 		if c.MatchesHost(host) && !c.Expired(now) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// SetByOrigin returns the cookies that origin's port set, or whose port
+// Chrome does not know (-1). Cookies ignore ports, so an IdP on the
+// backend's host name but another port shares the backend's cookies in the
+// browser; Chrome records each cookie's source port, which tells them apart.
+func SetByOrigin(in []*network.Cookie, origin *url.URL) []*network.Cookie {
+	port, err := strconv.ParseInt(origin.Port(), 10, 64)
+	if err != nil {
+		port = map[string]int64{"http": 80, "https": 443}[origin.Scheme]
+	}
+	var out []*network.Cookie
+	for _, c := range in {
+		if c != nil && (c.SourcePort == port || c.SourcePort <= 0) {
 			out = append(out, c)
 		}
 	}

@@ -300,3 +300,22 @@ func FuzzFromCDP(f *testing.F) {
 		}
 	})
 }
+
+func TestSetByOriginKeepsTheCookiesOfTheOriginsPort(t *testing.T) {
+	in := []*network.Cookie{
+		{Name: "backend", SourcePort: 8080}, {Name: "idp", SourcePort: 9090}, {Name: "unknown", SourcePort: -1}, nil,
+		{Name: "https-default", SourcePort: 443},
+	}
+	names := func(cs []*network.Cookie) (out []string) {
+		for _, c := range cs {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	if got := names(SetByOrigin(in, mustURL(t, "http://127.0.0.1:8080/app"))); strings.Join(got, ",") != "backend,unknown" {
+		t.Errorf("SetByOrigin(:8080) = %q", got)
+	}
+	if got := names(SetByOrigin(in, mustURL(t, "https://api.example.com"))); strings.Join(got, ",") != "unknown,https-default" {
+		t.Errorf("SetByOrigin(https) = %q", got)
+	}
+}
