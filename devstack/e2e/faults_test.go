@@ -164,31 +164,35 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "marker never appears", args: []string{"--success", "css:#never", "--timeout", "4s"},
 			code: 3, want: "last page: http://127.0.0.1:"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			s := faulty(t, tt.backend, tt.idp)
-			if tt.setup != nil {
-				tt.setup(s)
-			}
-			home, artifacts := t.TempDir(), t.TempDir()
-			profile := filepath.Join(home, "profile")
-			pw := password
-			if tt.password != "" {
-				pw = tt.password
-			}
-			r := clilogin(t, run{args: loginArgs(s.BackendURL, profile, append([]string{"-v", "--artifacts", artifacts}, tt.args...)...),
-				env: []string{"CLILOGIN_PASSWORD=" + pw}, home: home})
-			failed(t, r, tt.code, tt.want, artifacts, append(s.Secrets(), password))
-			if tt.code != 3 && r.took > 6*time.Second {
-				t.Errorf("took %s to fail", r.took)
-			}
-			if tt.code == 3 && !strings.Contains(r.stderr, "code=REDACTED&state=REDACTED") {
-				t.Errorf("the last page is not redacted:\n%s", r.stderr)
-			}
-			recovers(t, home, profile)
-		})
-	}
+	// The cases run in parallel inside this group, which returns only when
+	// all of them have ended: the other host's count is read after them.
+	t.Run("cases", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				s := faulty(t, tt.backend, tt.idp)
+				if tt.setup != nil {
+					tt.setup(s)
+				}
+				home, artifacts := t.TempDir(), t.TempDir()
+				profile := filepath.Join(home, "profile")
+				pw := password
+				if tt.password != "" {
+					pw = tt.password
+				}
+				r := clilogin(t, run{args: loginArgs(s.BackendURL, profile, append([]string{"-v", "--artifacts", artifacts}, tt.args...)...),
+					env: []string{"CLILOGIN_PASSWORD=" + pw}, home: home})
+				failed(t, r, tt.code, tt.want, artifacts, append(s.Secrets(), password))
+				if tt.code != 3 && r.took > 6*time.Second {
+					t.Errorf("took %s to fail", r.took)
+				}
+				if tt.code == 3 && !strings.Contains(r.stderr, "code=REDACTED&state=REDACTED") {
+					t.Errorf("the last page is not redacted:\n%s", r.stderr)
+				}
+				recovers(t, home, profile)
+			})
+		}
+	})
 	if n := otherHost.count.Load(); n != 0 {
 		t.Errorf("the other host got %d requests: a redirect was followed off the backend's origin", n)
 	}

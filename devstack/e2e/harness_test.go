@@ -126,18 +126,44 @@ func clilogin(t *testing.T, r run) result {
 	case err != nil:
 		t.Fatalf("running clilogin: %v", err)
 	}
-	noBrowserLeft(t, r.home)
-	noBrowserLeft(t, tmp)
+	for _, dir := range append([]string{r.home, tmp}, profilesIn(r.args)...) {
+		noBrowserLeft(t, dir)
+	}
 	if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
 		t.Errorf("clilogin left %d entries in TMPDIR, e.g. %s", len(entries), entries[0].Name())
 	}
 	return res
 }
 
+// profilesIn returns the --profile directories of a clilogin command line,
+// wherever they are: a browser clilogin starts names its profile in its
+// own command line (--user-data-dir=…).
+func profilesIn(args []string) []string {
+	var dirs []string
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--profile="); ok && v != "" {
+			dirs = append(dirs, v)
+		} else if a == "--profile" && i+1 < len(args) {
+			dirs = append(dirs, args[i+1])
+		}
+	}
+	return dirs
+}
+
+// reporter is the part of *testing.T noBrowserLeft uses, so that a test can
+// show that it fails.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
 // noBrowserLeft fails when a process whose command line mentions dir (a
 // profile or temp dir of this test) is still running a moment after
 // clilogin exited.
-func noBrowserLeft(t *testing.T, dir string) {
+func noBrowserLeft(t reporter, dir string) {
 	t.Helper()
 	var left []string
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {

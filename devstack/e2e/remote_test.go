@@ -1,15 +1,25 @@
 package e2e
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
 )
 
 // clilogin logs in in a tab of a Chrome that is already running (started
-// here with a DevTools port on loopback), then closes only its tab.
+// here with a DevTools port on loopback), in a browser context of its own:
+// it closes its tab and disposes of the context, so that no cookie of the
+// login stays in the browser; the browser keeps running.
 func TestLoginWithRemoteBrowser(t *testing.T) {
 	t.Parallel()
 	need(t, "Chromium", browserPaths["shell"])
@@ -20,12 +30,19 @@ func TestLoginWithRemoteBrowser(t *testing.T) {
 	if err := chrome.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { chrome.Process.Kill(); chrome.Wait() }()
-	endpoint := "http://127.0.0.1:" + devToolsPort(t, dir, nil)
+	exited := make(chan struct{})
+	go func() { chrome.Wait(); close(exited) }()
+	defer func() { chrome.Process.Kill(); <-exited }()
+	endpoint := "http://127.0.0.1:" + devToolsPort(t, dir, exited)
 	r := clilogin(t, run{args: []string{"login", "-b", stack.BackendURL, "--remote-browser", endpoint,
 		"--username", "alice@example.com", "--timeout", "30s"}, env: []string{"CLILOGIN_PASSWORD=" + password}})
 	wantCode(t, r, 0)
 	wantContains(t, "stdout", r.stdout, "as alice@example.com")
+	select {
+	case <-exited:
+		t.Fatal("the remote browser exited")
+	default:
+	}
 	resp, err := http.Get(endpoint + "/json/list")
 	if err != nil {
 		t.Fatalf("the remote browser was closed: %v", err)
@@ -35,7 +52,72 @@ func TestLoginWithRemoteBrowser(t *testing.T) {
 	if strings.Contains(string(list), stack.BackendURL) {
 		t.Errorf("the login tab is still open:\n%s", list)
 	}
-	if chrome.ProcessState != nil {
-		t.Error("the remote browser exited")
+
+	actx, cancel := remote.NewAllocator(context.Background(), endpoint)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 20*time.Second)
+	defer cancelT()
+	cookies, err := chromedp.Call(ctx, storage.GetCookies, storage.GetCookiesParams{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, c := range cookies.Cookies {
+		t.Errorf("the remote browser kept a cookie of the login: %s of %s", c.Name, c.Domain)
+	}
+	contexts, err := chromedp.CallBrowser(ctx, target.GetBrowserContexts, cdp.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(contexts.BrowserContextIDs); n != 0 {
+		t.Errorf("%d browser contexts left in the remote browser", n)
+	}
+}
+
+// The leftover-browser check sees a browser on a profile outside HOME and
+// TMPDIR, through the --profile of the command line: it can fail.
+func TestNoBrowserLeftSeesABrowserOnAnyProfile(t *testing.T) {
+	t.Parallel()
+	need(t, "Chromium", browserPaths["shell"])
+	profile := t.TempDir() // neither the run's HOME nor its TMPDIR
+	chrome := exec.Command(browserPaths["shell"], "--headless", "--no-sandbox", "--user-data-dir="+profile,
+		"--disable-background-networking", "--no-first-run", "about:blank")
+	chrome.Stdout, chrome.Stderr = io.Discard, io.Discard
+	if err := chrome.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { chrome.Wait(); close(exited) }()
+	defer func() { chrome.Process.Kill(); <-exited }()
+	for deadline := time.Now().Add(10 * time.Second); len(processesMentioning(profile)) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the browser did not start")
+		}
+	}
+	args := []string{"login", "-b", stack.BackendURL, "--profile", profile}
+	var rec recorded
+	for _, dir := range append([]string{t.TempDir(), t.TempDir()}, profilesIn(args)...) {
+		noBrowserLeft(&rec, dir)
+	}
+	if len(rec.errors) == 0 {
+		t.Error("the check did not see the browser left on the profile")
+	}
+	chrome.Process.Kill()
+	<-exited
+	var after recorded
+	noBrowserLeft(&after, profile)
+	if len(after.errors) != 0 {
+		t.Errorf("the check reports a browser that is gone: %q", after.errors)
+	}
+	if got := profilesIn([]string{"login", "--profile=/a", "--profile", "/b", "--", "--profile", "/c"}); strings.Join(got, ",") != "/a,/b" {
+		t.Errorf("profilesIn = %q", got)
+	}
+}
+
+type recorded struct{ errors []string }
+
+func (r *recorded) Helper() {}
+func (r *recorded) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, format)
 }
