@@ -341,7 +341,7 @@ func TestSignalsCloseTheBrowserGracefully(t *testing.T) {
 			if after > 2*time.Second {
 				t.Errorf("took %s after the signal", after)
 			}
-			noBrowserLeft(t, profile)
+			noBrowserLeft(t, profile, nil)
 			warm := clilogin(t, run{home: home, args: []string{"login", "-b", stack.BackendURL, "--headless", "--profile", profile, "-v"}})
 			wantCode(t, warm, 0)
 			if strings.Contains(warm.stderr, "filled") {

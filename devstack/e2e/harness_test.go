@@ -103,6 +103,15 @@ func clilogin(t *testing.T, r run) result {
 		r.timeout = time.Minute
 	}
 	tmp := t.TempDir()
+	dirs := append([]string{r.home, tmp}, profilesIn(r.args)...)
+	// A browser that was on a profile before this run (a test may hold one
+	// on purpose) is not this run's.
+	before := map[string]bool{}
+	for _, dir := range dirs {
+		for _, p := range processesMentioning(dir) {
+			before[p] = true
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cliBin, r.args...)
@@ -126,8 +135,8 @@ func clilogin(t *testing.T, r run) result {
 	case err != nil:
 		t.Fatalf("running clilogin: %v", err)
 	}
-	for _, dir := range append([]string{r.home, tmp}, profilesIn(r.args)...) {
-		noBrowserLeft(t, dir)
+	for _, dir := range dirs {
+		noBrowserLeft(t, dir, before)
 	}
 	if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
 		t.Errorf("clilogin left %d entries in TMPDIR, e.g. %s", len(entries), entries[0].Name())
@@ -162,17 +171,51 @@ type reporter interface {
 
 // noBrowserLeft fails when a process whose command line mentions dir (a
 // profile or temp dir of this test) is still running a moment after
-// clilogin exited.
-func noBrowserLeft(t reporter, dir string) {
+// clilogin exited, unless it ran already before (the processes of
+// processesMentioning in before).
+func noBrowserLeft(t reporter, dir string, before map[string]bool) {
 	t.Helper()
 	var left []string
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		left = processesMentioning(dir)
+		left = left[:0]
+		for _, p := range processesMentioning(dir) {
+			if !descendsFrom(p, before) {
+				left = append(left, p)
+			}
+		}
 		if len(left) == 0 {
 			return
 		}
 	}
 	t.Errorf("processes left behind: %q", left)
+}
+
+// descendsFrom reports whether the process of a processesMentioning line
+// is one of before's or a child of one (a browser a test holds on purpose
+// keeps starting helper processes).
+func descendsFrom(line string, before map[string]bool) bool {
+	pids := map[string]bool{}
+	for b := range before {
+		pid, _, _ := strings.Cut(b, ": ")
+		pids[pid] = true
+	}
+	pid, _, _ := strings.Cut(line, ": ")
+	for range 64 {
+		if pids[pid] {
+			return true
+		}
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return false
+		}
+		// pid (comm) state ppid …; comm may hold spaces and parentheses
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 || fields[1] == "0" || fields[1] == "1" {
+			return false
+		}
+		pid = fields[1]
+	}
+	return false
 }
 
 func processesMentioning(dir string) []string {

@@ -133,5 +133,5 @@ func TestLoginHeadedAppWindowUnderXvfb(t *testing.T) {
 		t.Errorf("stdout = %q, want %q", stdout.String(), want)
 	}
 	wantContains(t, "stderr", stderr.String(), "opening a browser window to sign in to "+stack.BackendURL)
-	noBrowserLeft(t, profile)
+	noBrowserLeft(t, profile, nil)
 }

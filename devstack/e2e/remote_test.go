@@ -98,7 +98,7 @@ func TestNoBrowserLeftSeesABrowserOnAnyProfile(t *testing.T) {
 	args := []string{"login", "-b", stack.BackendURL, "--profile", profile}
 	var rec recorded
 	for _, dir := range append([]string{t.TempDir(), t.TempDir()}, profilesIn(args)...) {
-		noBrowserLeft(&rec, dir)
+		noBrowserLeft(&rec, dir, nil)
 	}
 	if len(rec.errors) == 0 {
 		t.Error("the check did not see the browser left on the profile")
@@ -106,7 +106,7 @@ func TestNoBrowserLeftSeesABrowserOnAnyProfile(t *testing.T) {
 	chrome.Process.Kill()
 	<-exited
 	var after recorded
-	noBrowserLeft(&after, profile)
+	noBrowserLeft(&after, profile, nil)
 	if len(after.errors) != 0 {
 		t.Errorf("the check reports a browser that is gone: %q", after.errors)
 	}
