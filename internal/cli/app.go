@@ -11,6 +11,7 @@ import (
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/token"
 	"github.com/clilogin/clilogin/internal/verify"
@@ -60,7 +61,7 @@ func entryName(scheme, host, path string) string {
 }
 
 func (a *app) warnf(format string, args ...any) {
-	fmt.Fprintf(a.stdio.Err, "clilogin: warning: "+format+"\n", args...)
+	fmt.Fprintf(a.stdio.Err, "clilogin: warning: %s\n", escape.Control(fmt.Sprintf(format, args...)))
 }
 
 // load reads the backend's cache entry; an unreadable one is reported once
@@ -165,6 +166,9 @@ func (a *app) refresh(ctx context.Context, e *cache.Entry, live []cookies.Cookie
 	if err != nil {
 		return err
 	}
+	if err := checkToken(tok, a.o.TokenPath); err != nil {
+		return err
+	}
 	if err := a.verify(tctx, tok); err != nil {
 		return err
 	}
@@ -188,6 +192,19 @@ func (a *app) verify(ctx context.Context, tok string) error {
 		return err
 	}
 	a.log.logf("the token's signature verifies against %s", a.o.VerifyIssuer)
+	return nil
+}
+
+// checkToken refuses a token that is not printable ASCII without spaces:
+// a token goes into an HTTP header and onto a terminal, where a control
+// character would be obeyed.
+func checkToken(tok, path string) error {
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c <= ' ' || c >= 0x7f {
+			return failure.New(failure.Unreachable, "check --token-path; a token is printable ASCII without spaces",
+				"the backend's token path %s answered a token with control characters, spaces or non-ASCII text; refused", path)
+		}
+	}
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
@@ -28,7 +29,7 @@ func runToken(ctx context.Context, a *app) error {
 			Identity  string     `json:"identity,omitempty"`
 			Token     string     `json:"token"`
 			ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
-		}{e.Backend, e.Identity, e.Token, timePtr(e.TokenExpiresAt)})
+		}{escape.Control(e.Backend), escape.Control(e.Identity), e.Token, timePtr(e.TokenExpiresAt)})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_TOKEN=%s\n", shellQuote(e.Token))
 		return nil
@@ -55,9 +56,10 @@ func runWhoami(ctx context.Context, a *app) error {
 		e.Identity = id
 		a.save(e)
 	}
+	id = escape.Control(id) // from the backend: shown, never obeyed, by the terminal
 	switch a.o.Output {
 	case "json":
-		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt)})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt)})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(id))
 		return nil
@@ -105,7 +107,7 @@ func runExec(ctx context.Context, a *app) error {
 	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
-			fmt.Fprintf(a.stdio.Err, "clilogin: error: exec: %s: command not found\n", a.o.Args[0])
+			fmt.Fprintf(a.stdio.Err, "clilogin: error: exec: %s: command not found\n", escape.Control(a.o.Args[0]))
 			return exitCode(127)
 		}
 		return failure.New(failure.Usage, "", "exec: %w", err)
@@ -151,15 +153,17 @@ func runStatus(a *app) error {
 	rows := []row{}
 	for _, l := range listed {
 		if l.Err != nil {
-			rows = append(rows, row{Backend: l.Name, Error: "unreadable: " + l.Err.Error()})
+			rows = append(rows, row{Backend: escape.Control(l.Name), Error: escape.Control("unreadable: " + l.Err.Error())})
 			continue
 		}
 		e := l.Entry
 		if a.o.Backend != nil && e.Backend != a.o.Backend.String() {
 			continue
 		}
-		r := row{Backend: e.Backend, Identity: e.Identity, TokenExpiresAt: timePtr(e.TokenExpiresAt),
-			Token: e.Token != "", Cookies: len(e.LiveCookies(time.Now())), Profile: e.Profile}
+		// A cache file's text is shown escaped: another program may have
+		// written it.
+		r := row{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), TokenExpiresAt: timePtr(e.TokenExpiresAt),
+			Token: e.Token != "", Cookies: len(e.LiveCookies(time.Now())), Profile: escape.Control(e.Profile)}
 		if st, err := os.Stat(e.Profile); err == nil && st.IsDir() {
 			r.ProfileExists = true
 		}
@@ -233,6 +237,6 @@ func runLogout(a *app) error {
 	if err := browser.RemoveProfile(dir); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdio.Err, "clilogin: deleted the browser profile %s\n", dir)
+	fmt.Fprintf(a.stdio.Err, "clilogin: deleted the browser profile %s\n", escape.Control(dir))
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cache"
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
@@ -25,19 +26,19 @@ func runLogin(ctx context.Context, a *app) error {
 	switch a.o.Output {
 	case "json":
 		a.steps.end()
-		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: e.Identity, ExpiresAt: timePtr(e.TokenExpiresAt), Timings: a.steps.seconds()})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), ExpiresAt: timePtr(e.TokenExpiresAt), Timings: a.steps.seconds()})
 	case "env":
-		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(e.Backend))
+		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(escape.Control(e.Backend)))
 		if e.Identity != "" {
-			fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(e.Identity))
+			fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(escape.Control(e.Identity)))
 		}
 		return nil
 	}
 	if e.Identity == "" {
-		fmt.Fprintf(a.stdio.Out, "logged in to %s\n", e.Backend)
+		fmt.Fprintf(a.stdio.Out, "logged in to %s\n", escape.Control(e.Backend))
 		return nil
 	}
-	fmt.Fprintf(a.stdio.Out, "logged in to %s as %s\n", e.Backend, e.Identity)
+	fmt.Fprintf(a.stdio.Out, "logged in to %s as %s\n", escape.Control(e.Backend), escape.Control(e.Identity))
 	return nil
 }
 
@@ -115,6 +116,9 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 	defer cancel()
 	a.steps.step("token")
 	if e.Token, err = a.client.Token(actx, o.TokenPath, res.Cookies); err != nil {
+		return cache.Entry{}, err
+	}
+	if err := checkToken(e.Token, o.TokenPath); err != nil {
 		return cache.Entry{}, err
 	}
 	e.TokenExpiresAt = expiry(e.Token)
