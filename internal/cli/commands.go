@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -157,7 +159,14 @@ func runStatus(a *app) error {
 			continue
 		}
 		e := l.Entry
-		if a.o.Backend != nil && e.Backend != a.o.Backend.String() {
+		if a.o.Backend != nil && !sameBackend(e.Backend, a.o.Backend) {
+			continue
+		}
+		if u, err := url.Parse(e.Backend); err != nil || u.Host == "" || entryName(u) != l.Name {
+			// A file of an older clilogin (named without a hash), or one
+			// copied or renamed: clilogin never reads it as this backend's.
+			rows = append(rows, row{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), Token: e.Token != "",
+				Error: escape.Control("not used (from an older clilogin, or renamed); clilogin logout forgets it, or delete " + filepath.Join(a.store.Dir, l.Name+".json"))})
 			continue
 		}
 		// A cache file's text is shown escaped: another program may have
@@ -219,6 +228,14 @@ func runLogout(a *app) error {
 	e := a.load()
 	if err := a.store.Delete(a.name); err != nil {
 		return failure.New(failure.Internal, "delete it by hand", "cannot delete the cached login: %w", err)
+	}
+	// The entry of a clilogin before hashed names, if it is this backend's.
+	if old := legacyEntryName(a.o.Backend); old != a.name {
+		if le, err := a.store.Load(old); err == nil && sameBackend(le.Backend, a.o.Backend) {
+			if err := a.store.Delete(old); err != nil {
+				a.warnf("cannot delete the cached login of an older clilogin: %v", err)
+			}
+		}
 	}
 	fmt.Fprintf(a.stdio.Err, "clilogin: forgot the cached login for %s\n", a.o.Backend)
 	if !a.o.DeleteProfile {
