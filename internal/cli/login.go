@@ -122,6 +122,14 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 		return cache.Entry{}, err
 	}
 	e.TokenExpiresAt = expiry(e.Token)
+	if exp := e.TokenExpiresAt; !exp.IsZero() && !exp.After(time.Now()) {
+		// Just after a login the backend must hand out a valid token: an
+		// expired one is an answer the contract does not allow (exit 5).
+		return cache.Entry{}, failure.New(failure.Unreachable,
+			"the backend hands out a stale token; check its session and token lifetime, and this machine's clock",
+			"the backend's token path %s answered a token that expired at %s (%s ago); refused",
+			o.TokenPath, exp.Format(time.RFC3339), time.Since(exp).Round(time.Second))
+	}
 	log.logf("got a token from %s", o.TokenPath)
 	if err := a.verify(actx, e.Token); err != nil {
 		return cache.Entry{}, err
