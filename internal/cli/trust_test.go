@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,5 +155,43 @@ func wantIn(t *testing.T, got, want string) {
 	t.Helper()
 	if !strings.Contains(got, want) {
 		t.Errorf("%q does not contain %q", got, want)
+	}
+}
+
+// -o env prints lines a shell can eval: quotes, $, backquotes and newlines in
+// a value stay in the value (a newline shown escaped), and run nothing.
+func TestOutputEnvQuoting(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	identity := "o'brien \"$HOME\" `touch pwned` $(touch pwned)\nline two;"
+	tok := testJWT(time.Now().Add(time.Hour).Unix()) + `'$"`
+	backend := backendServer(t, map[string]http.HandlerFunc{
+		"/user/id": func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, identity) },
+	})
+	env := cliEnv(t.TempDir())
+	seedCache(t, env, backend, cache.Entry{Token: tok, TokenExpiresAt: time.Now().Add(time.Hour)})
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args      []string
+		name, val string
+	}{
+		{[]string{"whoami", "-b", backend, "-o", "env"}, "CLILOGIN_IDENTITY", strings.ReplaceAll(identity, "\n", `\n`)},
+		{[]string{"token", "-b", backend, "-o", "env"}, "CLILOGIN_TOKEN", tok},
+	} {
+		r := runCLI(t, env, c.args...)
+		if r.code != 0 || strings.Count(r.stdout, "\n") != 1 || !strings.HasPrefix(r.stdout, "export "+c.name+"=") {
+			t.Fatalf("%q: %+v", c.args, r)
+		}
+		cmd := exec.Command(sh, "-c", `eval "$1" && printf %s "$`+c.name+`"`, "sh", r.stdout)
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil || string(out) != c.val {
+			t.Errorf("%q: eval gives %q (%v), want %q", c.args, out, err, c.val)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+		t.Error("evaluating the output ran a command")
 	}
 }
