@@ -69,8 +69,11 @@ const maskPage = `((secrets) => {
 // maskLivePage runs maskPage in an isolated world of the page's main frame.
 func maskLivePage(ctx context.Context, secrets []string) error {
 	tree, err := chromedp.Call(ctx, page.GetFrameTree, cdp.Empty{})
-	if err != nil || tree.FrameTree == nil || tree.FrameTree.Frame == nil {
-		return fmt.Errorf("no frame: %v", err)
+	if err != nil {
+		return err
+	}
+	if tree.FrameTree == nil || tree.FrameTree.Frame == nil {
+		return errors.New("the page has no main frame")
 	}
 	world, err := chromedp.Call(ctx, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: tree.FrameTree.Frame.ID, WorldName: "clilogin-artifacts"})
 	if err != nil {
