@@ -42,11 +42,7 @@ func failed(t *testing.T, r result, code int, want string, artifacts string, sec
 	wantContains(t, "stderr", r.stderr, want)
 	noSecrets(t, "stdout and stderr", r.stdout+r.stderr, secrets)
 	if artifacts != "" {
-		files, _ := filepath.Glob(filepath.Join(artifacts, "*"))
-		for _, f := range files {
-			b, _ := os.ReadFile(f)
-			noSecrets(t, filepath.Base(f), string(b), secrets)
-		}
+		scanArtifacts(t, artifacts, secrets)
 	}
 	t.Logf("%s: exit %d after %s", t.Name(), r.code, r.took.Round(time.Millisecond))
 }
@@ -112,9 +108,12 @@ func TestFaultMatrix(t *testing.T) {
 		args     []string
 		code     int
 		want     string
+		// artifacts: "" for a failure in the browser (a screenshot, the
+		// page and the URLs), "none" after it, "any" when either can be.
+		artifacts string
 	}{
 		{name: "backend down before start", setup: func(s *devstack.Stack) { s.StopBackend() },
-			code: 5, want: "clilogin: error: cannot reach the backend at 127.0.0.1:"},
+			code: 5, want: "clilogin: error: cannot reach the backend at 127.0.0.1:", artifacts: "any"},
 		{name: "backend dies mid-login", idp: func(s **devstack.Stack) func(http.Handler) http.Handler {
 			var once sync.Once
 			return func(next http.Handler) http.Handler {
@@ -148,19 +147,19 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "wrong password", password: "not-the-password", code: 4, want: "Invalid Email Address and password."},
 		{name: "token path redirects to the login page", backend: on("/user/token", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/login", http.StatusFound)
-		}), code: 4, want: "the backend redirected /user/token to"},
+		}), code: 4, want: "the backend redirected /user/token to", artifacts: "none"},
 		{name: "token path answers an HTML page", backend: on("/user/token", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<html><form action=/login><input name=user></form></html>")
-		}), code: 5, want: "the backend answered an HTML page at /user/token"},
+		}), code: 5, want: "the backend answered an HTML page at /user/token", artifacts: "none"},
 		{name: "token path answers an empty body", backend: on("/user/token", func(w http.ResponseWriter, r *http.Request) {}),
-			code: 5, want: "answered an empty body"},
+			code: 5, want: "answered an empty body", artifacts: "none"},
 		{name: "whoami answers 401", backend: on("/user/id", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "token expired", http.StatusUnauthorized)
-		}), code: 4, want: "the backend refused the token at /user/id: 401 Unauthorized: token expired"},
+		}), code: 4, want: "the backend refused the token at /user/id: 401 Unauthorized: token expired", artifacts: "none"},
 		{name: "whoami redirects to another host", backend: on("/user/id", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, otherHost.URL+"/user/id", http.StatusFound)
-		}), code: 5, want: "the backend redirected /user/id to " + otherHost.URL},
+		}), code: 5, want: "the backend redirected /user/id to " + otherHost.URL, artifacts: "none"},
 		{name: "marker never appears", args: []string{"--success", "css:#never", "--timeout", "4s"},
 			code: 3, want: "last page: http://127.0.0.1:"},
 	}
@@ -183,6 +182,7 @@ func TestFaultMatrix(t *testing.T) {
 				r := clilogin(t, run{args: loginArgs(s.BackendURL, profile, append([]string{"-v", "--artifacts", artifacts}, tt.args...)...),
 					env: []string{"CLILOGIN_PASSWORD=" + pw}, home: home})
 				failed(t, r, tt.code, tt.want, artifacts, append(s.Secrets(), password))
+				wantArtifacts(t, artifacts, tt.artifacts)
 				if tt.code != 3 && r.took > 6*time.Second {
 					t.Errorf("took %s to fail", r.took)
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/go-resty/resty/v2"
 
 	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/redact"
 )
@@ -162,7 +163,7 @@ func excerpt(resp *resty.Response, secrets []string) string {
 	if mt, _, _ := mime.ParseMediaType(resp.Header().Get("Content-Type")); mt == "text/html" {
 		return ""
 	}
-	s := strings.Join(strings.Fields(redact.Secrets(string(resp.Body()), secrets...)), " ")
+	s := escape.Control(strings.Join(strings.Fields(redact.Secrets(string(resp.Body()), secrets...)), " "))
 	if s == "" {
 		return ""
 	}

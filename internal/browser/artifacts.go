@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 
@@ -31,6 +35,60 @@ const pageHTML = `(() => {
   return "<!DOCTYPE html>\n" + doc.outerHTML;
 })()`
 
+// maskPage replaces, in the live page, every secret and every JWT in its
+// text, attribute values, input values and title, before the screenshot and
+// the HTML are taken. It runs in an isolated world: the page's own scripts
+// never see the secrets it is given.
+const maskPage = `((secrets) => {
+  const jwt = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+  const mask = (s) => {
+    if (!s) return s;
+    let out = s.replace(jwt, "` + redact.Mask + `");
+    for (const x of secrets) if (x.length >= 4) out = out.split(x).join("` + redact.Mask + `");
+    return out;
+  };
+  const walker = document.createTreeWalker(document.documentElement || document, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const v = mask(n.nodeValue);
+    if (v !== n.nodeValue) n.nodeValue = v;
+  }
+  for (const el of document.querySelectorAll("*")) {
+    for (const a of Array.from(el.attributes)) {
+      const v = mask(a.value);
+      if (v !== a.value) el.setAttribute(a.name, v);
+    }
+    if ((el.tagName === "INPUT" || el.tagName === "TEXTAREA") && el.value) {
+      const v = mask(el.value);
+      if (v !== el.value) el.value = v;
+    }
+  }
+  document.title = mask(document.title);
+  return true;
+})`
+
+// maskLivePage runs maskPage in an isolated world of the page's main frame.
+func maskLivePage(ctx context.Context, secrets []string) error {
+	tree, err := chromedp.Call(ctx, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		return err
+	}
+	if tree.FrameTree == nil || tree.FrameTree.Frame == nil {
+		return errors.New("the page has no main frame")
+	}
+	world, err := chromedp.Call(ctx, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: tree.FrameTree.Frame.ID, WorldName: "clilogin-artifacts"})
+	if err != nil {
+		return err
+	}
+	arg, err := json.Marshal(secrets)
+	if err != nil {
+		return err
+	}
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](maskPage+"("+string(arg)+")", func(p *runtime.EvaluateParams) {
+		p.ContextID = world.ExecutionContextID
+	}))
+	return err
+}
+
 // queryValue matches a query parameter's value inside text, such as a
 // form's action or a link in the page's HTML.
 var queryValue = sync.OnceValue(func() *regexp.Regexp {
@@ -48,7 +106,7 @@ func redactHTML(html string, secrets []string) string {
 		}
 		return sub[1] + redact.Mask
 	})
-	return redact.Secrets(html, secrets...)
+	return redact.JWTs(redact.Secrets(html, secrets...))
 }
 
 // saveArtifacts writes, for a failed login, a screenshot of the page, its
@@ -66,7 +124,10 @@ func (s *session) saveArtifacts(dir string, cause error) error {
 				secrets = append(secrets, c.Value)
 			}
 		}
-		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		if err := maskLivePage(ctx, secrets); err != nil {
+			// Without it the screenshot could show a secret: none is taken.
+			errs = append(errs, fmt.Errorf("screenshot not taken: masking the page's secrets: %w", err))
+		} else if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 			errs = append(errs, atomicfile.Write(prefix+"screenshot.png", png))
 		} else {
 			errs = append(errs, fmt.Errorf("screenshot: %w", err))
@@ -80,10 +141,10 @@ func (s *session) saveArtifacts(dir string, cause error) error {
 	var b strings.Builder
 	s.mu.Lock()
 	for _, u := range s.chain {
-		b.WriteString(redact.URL(u) + "\n")
+		b.WriteString(redact.Secrets(redact.URL(u), secrets...) + "\n")
 	}
 	s.mu.Unlock()
-	fmt.Fprintf(&b, "# error: %s\n", redact.Secrets(cause.Error(), secrets...))
+	fmt.Fprintf(&b, "# error: %s\n", redact.JWTs(redact.Secrets(cause.Error(), secrets...)))
 	errs = append(errs, atomicfile.Write(prefix+"urls.txt", []byte(b.String())))
 	return errors.Join(errs...)
 }

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/token"
 	"github.com/clilogin/clilogin/internal/verify"
@@ -44,37 +44,34 @@ func newApp(o Options, env Env, stdio IO) (*app, error) {
 	}
 	a.store = cache.Store{Dir: filepath.Join(dir, "clilogin")}
 	if o.Backend != nil {
-		a.name = entryName(o.Backend.Scheme, o.Backend.Host, o.Backend.Path)
+		a.name = entryName(o.Backend)
 		a.client = api.New(o.Backend, o.Timeout)
 	}
 	return a, nil
 }
 
-// entryName names a backend's cache entry: scheme, host, port and base path.
-func entryName(scheme, host, path string) string {
-	name := scheme + "_" + strings.Trim(strings.ToLower(host), "[]") + strings.TrimSuffix(path, "/")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
-			return r
-		}
-		return '_'
-	}, name)
-}
-
 func (a *app) warnf(format string, args ...any) {
-	fmt.Fprintf(a.stdio.Err, "clilogin: warning: "+format+"\n", args...)
+	fmt.Fprintf(a.stdio.Err, "clilogin: warning: %s\n", escape.Control(fmt.Sprintf(format, args...)))
 }
 
-// load reads the backend's cache entry; an unreadable one is reported once
-// and treated as empty.
+// load reads the backend's cache entry; an unreadable one, or one that
+// records another backend (a file copied or renamed), is reported once and
+// treated as empty. A cached token that is not a token is dropped.
 func (a *app) load() cache.Entry {
 	e, err := a.store.Load(a.name)
 	switch {
+	case err == nil && !sameBackend(e.Backend, a.o.Backend):
+		err = fmt.Errorf("%s records the backend %q, not %s", a.name, e.Backend, a.o.Backend)
+	case err == nil && checkToken(e.Token, "") != nil:
+		a.log.logf("the cached token has characters a token cannot have; not using it")
+		e.Token, e.TokenExpiresAt = "", time.Time{}
+		return e
 	case err == nil:
 		return e
 	case errors.Is(err, cache.ErrNotFound):
-	case !a.warned:
+		return cache.Entry{}
+	}
+	if !a.warned {
 		a.warned = true
 		a.warnf("ignoring the cached login: %v", err)
 	}
@@ -168,6 +165,9 @@ func (a *app) refresh(ctx context.Context, e *cache.Entry, live []cookies.Cookie
 	if err != nil {
 		return err
 	}
+	if err := checkToken(tok, a.o.TokenPath); err != nil {
+		return err
+	}
 	if err := a.verify(tctx, tok); err != nil {
 		return err
 	}
@@ -191,6 +191,19 @@ func (a *app) verify(ctx context.Context, tok string) error {
 		return err
 	}
 	a.log.logf("the token's signature verifies against %s", a.o.VerifyIssuer)
+	return nil
+}
+
+// checkToken refuses a token that is not printable ASCII without spaces:
+// a token goes into an HTTP header and onto a terminal, where a control
+// character would be obeyed.
+func checkToken(tok, path string) error {
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c <= ' ' || c >= 0x7f {
+			return failure.New(failure.Unreachable, "check --token-path; a token is printable ASCII without spaces",
+				"the backend's token path %s answered a token with control characters, spaces or non-ASCII text; refused", path)
+		}
+	}
 	return nil
 }
 

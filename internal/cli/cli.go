@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
@@ -118,7 +119,9 @@ func report(err error, o Options, stdio IO, steps *timeline) int {
 		failure.Browser:     ExitBrowser,
 		failure.Interrupted: ExitInterrupted,
 	}[kind]
-	msg, hint := oneLine(err.Error()), failure.HintOf(err)
+	// Messages quote backends and identity providers: their control
+	// characters are shown escaped, never sent to the terminal.
+	msg, hint := escape.Control(oneLine(err.Error())), escape.Control(failure.HintOf(err))
 	if kind == failure.Internal && hint == "" {
 		hint = "this is a bug in clilogin; please report it with the output of -v"
 	}
@@ -166,6 +169,6 @@ type logger struct {
 
 func (l *logger) logf(format string, args ...any) {
 	if l.on {
-		fmt.Fprintf(l.w, "clilogin: [%6.2fs] %s\n", time.Since(l.start).Seconds(), fmt.Sprintf(format, args...))
+		fmt.Fprintf(l.w, "clilogin: [%6.2fs] %s\n", time.Since(l.start).Seconds(), escape.Control(fmt.Sprintf(format, args...)))
 	}
 }

@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/redact"
 )
@@ -29,7 +32,7 @@ func runToken(ctx context.Context, a *app) error {
 			Identity  string     `json:"identity,omitempty"`
 			Token     string     `json:"token"`
 			ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
-		}{e.Backend, e.Identity, e.Token, timePtr(e.TokenExpiresAt)})
+		}{escape.Control(e.Backend), escape.Control(e.Identity), e.Token, timePtr(e.TokenExpiresAt)})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_TOKEN=%s\n", shellQuote(e.Token))
 		return nil
@@ -56,9 +59,10 @@ func runWhoami(ctx context.Context, a *app) error {
 		e.Identity = id
 		a.save(e)
 	}
+	id = escape.Control(id) // from the backend: shown, never obeyed, by the terminal
 	switch a.o.Output {
 	case "json":
-		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt)})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt)})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(id))
 		return nil
@@ -109,7 +113,7 @@ func runExec(ctx context.Context, a *app) error {
 	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
-			fmt.Fprintf(a.stdio.Err, "clilogin: error: exec: %s: command not found\n", a.o.Args[0])
+			fmt.Fprintf(a.stdio.Err, "clilogin: error: exec: %s: command not found\n", escape.Control(a.o.Args[0]))
 			return exitCode(127)
 		}
 		return failure.New(failure.Usage, "", "exec: %w", err)
@@ -155,15 +159,24 @@ func runStatus(a *app) error {
 	rows := []row{}
 	for _, l := range listed {
 		if l.Err != nil {
-			rows = append(rows, row{Backend: l.Name, Error: "unreadable: " + l.Err.Error()})
+			rows = append(rows, row{Backend: escape.Control(l.Name), Error: escape.Control("unreadable: " + l.Err.Error())})
 			continue
 		}
 		e := l.Entry
-		if a.o.Backend != nil && e.Backend != a.o.Backend.String() {
+		if a.o.Backend != nil && !sameBackend(e.Backend, a.o.Backend) {
 			continue
 		}
-		r := row{Backend: e.Backend, Identity: e.Identity, TokenExpiresAt: timePtr(e.TokenExpiresAt),
-			Token: e.Token != "", Cookies: len(e.LiveCookies(time.Now())), Profile: e.Profile}
+		if u, err := url.Parse(e.Backend); err != nil || u.Host == "" || entryName(u) != l.Name {
+			// A file of an older clilogin (named without a hash), or one
+			// copied or renamed: clilogin never reads it as this backend's.
+			rows = append(rows, row{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), Token: e.Token != "",
+				Error: escape.Control("not used (from an older clilogin, or renamed); clilogin logout forgets it, or delete " + filepath.Join(a.store.Dir, l.Name+".json"))})
+			continue
+		}
+		// A cache file's text is shown escaped: another program may have
+		// written it.
+		r := row{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), TokenExpiresAt: timePtr(e.TokenExpiresAt),
+			Token: e.Token != "", Cookies: len(e.LiveCookies(time.Now())), Profile: escape.Control(e.Profile)}
 		if st, err := os.Stat(e.Profile); err == nil && st.IsDir() {
 			r.ProfileExists = true
 		}
@@ -220,6 +233,14 @@ func runLogout(a *app) error {
 	if err := a.store.Delete(a.name); err != nil {
 		return failure.New(failure.Internal, "delete it by hand", "cannot delete the cached login: %w", err)
 	}
+	// The entry of a clilogin before hashed names, if it is this backend's.
+	if old := legacyEntryName(a.o.Backend); old != a.name {
+		if le, err := a.store.Load(old); err == nil && sameBackend(le.Backend, a.o.Backend) {
+			if err := a.store.Delete(old); err != nil {
+				a.warnf("cannot delete the cached login of an older clilogin: %v", err)
+			}
+		}
+	}
 	fmt.Fprintf(a.stdio.Err, "clilogin: forgot the cached login for %s\n", a.o.Backend)
 	if !a.o.DeleteProfile {
 		return nil
@@ -237,6 +258,6 @@ func runLogout(a *app) error {
 	if err := browser.RemoveProfile(dir); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdio.Err, "clilogin: deleted the browser profile %s\n", dir)
+	fmt.Fprintf(a.stdio.Err, "clilogin: deleted the browser profile %s\n", escape.Control(dir))
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cache"
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
@@ -24,19 +25,19 @@ func runLogin(ctx context.Context, a *app) error {
 	switch a.o.Output {
 	case "json":
 		a.steps.end()
-		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: e.Identity, ExpiresAt: timePtr(e.TokenExpiresAt), Timings: a.steps.seconds()})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), ExpiresAt: timePtr(e.TokenExpiresAt), Timings: a.steps.seconds()})
 	case "env":
-		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(e.Backend))
+		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(escape.Control(e.Backend)))
 		if e.Identity != "" {
-			fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(e.Identity))
+			fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(escape.Control(e.Identity)))
 		}
 		return nil
 	}
 	if e.Identity == "" {
-		fmt.Fprintf(a.stdio.Out, "logged in to %s\n", e.Backend)
+		fmt.Fprintf(a.stdio.Out, "logged in to %s\n", escape.Control(e.Backend))
 		return nil
 	}
-	fmt.Fprintf(a.stdio.Out, "logged in to %s as %s\n", e.Backend, e.Identity)
+	fmt.Fprintf(a.stdio.Out, "logged in to %s as %s\n", escape.Control(e.Backend), escape.Control(e.Identity))
 	return nil
 }
 
@@ -117,7 +118,18 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 	if e.Token, err = a.client.Token(actx, o.TokenPath, res.Cookies); err != nil {
 		return cache.Entry{}, err
 	}
+	if err := checkToken(e.Token, o.TokenPath); err != nil {
+		return cache.Entry{}, err
+	}
 	e.TokenExpiresAt = expiry(e.Token)
+	if exp := e.TokenExpiresAt; !exp.IsZero() && !exp.After(time.Now()) {
+		// Just after a login the backend must hand out a valid token: an
+		// expired one is an answer the contract does not allow (exit 5).
+		return cache.Entry{}, failure.New(failure.Unreachable,
+			"the backend hands out a stale token; check its session and token lifetime, and this machine's clock",
+			"the backend's token path %s answered a token that expired at %s (%s ago); refused",
+			o.TokenPath, exp.Format(time.RFC3339), time.Since(exp).Round(time.Second))
+	}
 	log.logf("got a token from %s", o.TokenPath)
 	if err := a.verify(actx, e.Token); err != nil {
 		return cache.Entry{}, err

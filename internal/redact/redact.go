@@ -4,7 +4,9 @@ package redact
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 )
 
 // Mask replaces a secret.
@@ -62,7 +64,23 @@ func URL(raw string) string {
 	if u.Fragment != "" {
 		u.Fragment = Mask
 	}
-	return u.String()
+	return JWTs(u.String()) // a token in the path, e.g. /welcome/eyJ…
+}
+
+// jwt matches a JSON Web Token in compact form (JWS, or the start of a
+// JWE): base64url parts separated by dots, the first one a JSON object
+// ("eyJ" is the base64 of `{"`).
+var jwt = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+})
+
+// JWTs replaces every JSON Web Token in s by Mask: a page, a URL or a
+// message may show one that clilogin does not know yet.
+func JWTs(s string) string {
+	if !strings.Contains(s, "eyJ") {
+		return s
+	}
+	return jwt().ReplaceAllString(s, Mask)
 }
 
 // Secrets replaces every occurrence of each non-empty secret in s by Mask.

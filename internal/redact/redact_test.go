@@ -213,3 +213,22 @@ func TestURLRedactsOpaqueURLsAndNestedRedirectURIs(t *testing.T) {
 		}
 	}
 }
+
+func TestJWTs(t *testing.T) {
+	const tok = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl-_"
+	tests := []struct{ in, want string }{
+		{"Your token: " + tok + ".", "Your token: REDACTED."},
+		{`<a href="/api/` + tok + `">`, `<a href="/api/REDACTED">`},
+		{"unsigned " + "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "unsigned REDACTED"},
+		{"eyJust a word and a.b.c", "eyJust a word and a.b.c"},
+		{"no token here", "no token here"},
+	}
+	for _, tt := range tests {
+		if got := JWTs(tt.in); got != tt.want {
+			t.Errorf("JWTs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := URL("http://127.0.0.1:9/welcome/" + tok); got != "http://127.0.0.1:9/welcome/REDACTED" {
+		t.Errorf("URL with a JWT in its path = %q", got)
+	}
+}

@@ -8,12 +8,18 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // ErrNotJWT means the token is not a JSON Web Token in compact form.
 var ErrNotJWT = errors.New("token: not a JWT")
+
+// MaxExpiry is the latest expiry Expiry returns: the last second of year
+// 9999, the last a cache file (RFC 3339) can hold. A token whose exp is later
+// (2^40 seconds is in year 36812) does not expire in practice.
+var MaxExpiry = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 // Expiry returns the time in the JWT's "exp" claim. ok is false when the
 // token is a JWT without an "exp" claim. err is ErrNotJWT when the token is
@@ -36,9 +42,12 @@ func Expiry(raw string) (exp time.Time, ok bool, err error) {
 	if claims.Exp == nil {
 		return time.Time{}, false, nil
 	}
-	f, err := claims.Exp.Float64()
-	if err != nil || math.IsNaN(f) || f < 0 || f > 1<<40 {
+	f, err := strconv.ParseFloat(string(*claims.Exp), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) || f < 0 {
 		return time.Time{}, false, ErrNotJWT
+	}
+	if f > float64(MaxExpiry.Unix()) { // 1e400 is +Inf with ErrRange
+		return MaxExpiry, true, nil
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true, nil

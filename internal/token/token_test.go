@@ -2,6 +2,7 @@ package token
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ func TestExpiryReadsTheExpClaim(t *testing.T) {
 		{"fractional exp", jwt(`{"exp":1893456000.5}`), time.Unix(1893456000, 500_000_000)},
 		{"exponent notation", jwt(`{"exp":1.8934560e9}`), time.Unix(1893456000, 0)},
 		{"exp zero is the epoch", jwt(`{"exp":0}`), time.Unix(0, 0)},
-		{"largest accepted exp", jwt(`{"exp":1099511627776}`), time.Unix(1<<40, 0)},
+		{"the last second of year 9999", jwt(`{"exp":253402300799}`), MaxExpiry},
 		{"padded payload", b64("h") + "." + base64.URLEncoding.EncodeToString([]byte(`{"exp":1893456000}`)) + ".sig", time.Unix(1893456000, 0)},
 		{"empty header and signature", "." + b64(`{"exp":1893456000}`) + ".", time.Unix(1893456000, 0)},
 		{"other claims do not matter", jwt(`{"iat":1,"nbf":2,"exp":1893456000,"aud":["a","b"]}`), time.Unix(1893456000, 0)},
@@ -76,8 +77,6 @@ func TestExpiryRejectsWhatIsNotAJWT(t *testing.T) {
 		{"exp a boolean", jwt(`{"exp":true}`)},
 		{"exp an object", jwt(`{"exp":{"t":1}}`)},
 		{"negative exp", jwt(`{"exp":-1}`)},
-		{"exp beyond 2^40 seconds", jwt(`{"exp":1099511627777}`)},
-		{"huge exp", jwt(`{"exp":1e400}`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +88,22 @@ func TestExpiryRejectsWhatIsNotAJWT(t *testing.T) {
 				t.Errorf("Expiry(%q) = %v, %v; want zero, false", tt.raw, got, ok)
 			}
 		})
+	}
+}
+
+// An exp after year 9999 (2^40 seconds is in year 36812) means "does not
+// expire" in practice: it is clamped to the end of year 9999, which the cache
+// can store, instead of making every save fail and every run sign in again.
+func TestAnAbsurdExpIsClampedSoTheCacheCanStoreIt(t *testing.T) {
+	for _, exp := range []string{"1099511627776", "1099511627777", "253402300800", "1e400", "1e18"} {
+		got, ok, err := Expiry(jwt(`{"exp":` + exp + `}`))
+		if err != nil || !ok || !got.Equal(MaxExpiry) {
+			t.Errorf("Expiry(exp %s) = %v, %v, %v; want %v", exp, got, ok, err, MaxExpiry)
+			continue
+		}
+		if _, err := json.Marshal(got); err != nil {
+			t.Errorf("Expiry(exp %s) = %v, which cannot be cached: %v", exp, got, err)
+		}
 	}
 }
 
@@ -118,8 +133,11 @@ func FuzzExpiry(f *testing.F) {
 				t.Fatalf("Expiry(%q) = %v, false, nil; want a zero time", raw, exp)
 			}
 		default:
-			if exp.Location() != time.UTC || exp.Before(time.Unix(0, 0)) || exp.After(time.Unix(1<<40, 0)) {
+			if exp.Location() != time.UTC || exp.Before(time.Unix(0, 0)) || exp.After(MaxExpiry) {
 				t.Fatalf("Expiry(%q) = %v, out of range", raw, exp)
+			}
+			if _, err := json.Marshal(exp); err != nil {
+				t.Fatalf("Expiry(%q) = %v, which the cache cannot store: %v", raw, exp, err)
 			}
 		}
 		if strings.Count(raw, ".") != 2 {
@@ -134,13 +152,14 @@ func FuzzExpiryOfBuiltJWT(f *testing.F) {
 	f.Add(int64(1893456000), uint16(0), uint8(0), "hdr", "sig")
 	f.Add(int64(0), uint16(1), uint8(1), "", "")
 	f.Add(int64(1<<40), uint16(0), uint8(2), "{}", "...")
+	f.Add(int64(253402300799), uint16(500), uint8(1), "", "")
 	f.Add(int64(-1), uint16(999), uint8(3), "x", "y")
 	f.Add(int64(1<<40-1), uint16(999), uint8(1), "", "z")
 	f.Fuzz(func(t *testing.T, sec int64, millis uint16, form uint8, header, sig string) {
 		if sec < 0 {
 			sec = -(sec + 1)
 		}
-		sec %= 1<<40 + 1
+		sec %= MaxExpiry.Unix() + 1
 		millis %= 1000
 		var num string
 		want := time.Unix(sec, int64(millis)*1e6)
@@ -159,8 +178,8 @@ func FuzzExpiryOfBuiltJWT(f *testing.F) {
 			num = strconv.FormatInt(sec, 10) + ".0"
 			want = time.Unix(sec, 0)
 		}
-		if sec == 1<<40 && want.After(time.Unix(sec, 0)) {
-			return // beyond the accepted range
+		if want.After(MaxExpiry) {
+			want, tolerance = MaxExpiry, 0 // clamped
 		}
 		payload := b64(`{"iss":"https://idp.test","exp":` + num + `,"sub":"x"}`)
 		if form&4 != 0 {
