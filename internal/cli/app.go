@@ -32,9 +32,12 @@ type app struct {
 	deadline time.Time
 }
 
-func newApp(o Options, env Env, stdio IO) (*app, error) {
+func newApp(c command, o Options, env Env, stdio IO) (*app, error) {
 	now := time.Now()
 	a := &app{o: o, env: env, stdio: stdio, log: &logger{w: stdio.Err, on: o.Verbose, start: now}, deadline: now.Add(o.Timeout)}
+	if !c.has(cacheDirFlags) {
+		return a, nil
+	}
 	dir, err := userDir(env, "cache")
 	if err != nil {
 		return nil, failure.New(failure.Usage, "set $HOME or $XDG_CACHE_HOME", "no user cache directory: %w", err)
