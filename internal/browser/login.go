@@ -81,7 +81,11 @@ type Result struct {
 }
 
 // Wait waits until the browser has closed and the profile is unlocked.
-func (r *Result) Wait() { <-r.closed }
+func (r *Result) Wait() {
+	if r.closed != nil {
+		<-r.closed
+	}
+}
 
 var (
 	errTimedOut    = errors.New("timed out")
@@ -125,6 +129,9 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		}
 		if lock, err = lockProfile(c.Profile); err != nil {
 			return nil, err
+		}
+		if err := quietProfile(c.Profile); err != nil {
+			c.Warnf("Chrome may offer to save the password: %v", err)
 		}
 		c.Logf("browser %s, profile %s", bin, c.Profile)
 		allocCtx, allocCancel = chromedp.NewExecAllocator(base, allocatorOptions(bin, c)...)

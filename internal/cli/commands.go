@@ -17,7 +17,7 @@ import (
 )
 
 func runToken(ctx context.Context, a *app) error {
-	e, err := a.obtainToken(ctx)
+	e, src, err := a.obtainToken(ctx)
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,8 @@ func runToken(ctx context.Context, a *app) error {
 			Identity  string     `json:"identity,omitempty"`
 			Token     string     `json:"token"`
 			ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
-		}{e.Backend, e.Identity, e.Token, timePtr(e.TokenExpiresAt)})
+			Source    source     `json:"source"`
+		}{e.Backend, e.Identity, e.Token, timePtr(e.TokenExpiresAt), src})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_TOKEN=%s\n", shellQuote(e.Token))
 		return nil
@@ -41,23 +42,25 @@ func runWhoami(ctx context.Context, a *app) error {
 	if a.o.TokenPath != "" && a.o.WhoamiPath == "" { // no token path: obtainToken says so
 		return failure.New(failure.Usage, "set --whoami-path to the backend's identity endpoint", "whoami needs --whoami-path")
 	}
-	e, err := a.obtainToken(ctx)
+	e, src, err := a.obtainToken(ctx)
 	if err != nil {
 		return err
 	}
-	wctx, cancel := context.WithDeadline(ctx, a.deadline)
-	defer cancel()
-	id, err := a.whoami(wctx, e.Token)
-	if err != nil {
-		return err
-	}
-	if id != e.Identity {
-		e.Identity = id
-		a.save(e)
+	id := e.Identity
+	if src == fromCache { // else the login has just asked
+		wctx, cancel := context.WithDeadline(ctx, a.deadline)
+		defer cancel()
+		if id, err = a.whoami(wctx, e.Token); err != nil {
+			return err
+		}
+		if id != e.Identity {
+			e.Identity = id
+			a.save(e)
+		}
 	}
 	switch a.o.Output {
 	case "json":
-		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt)})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt), Source: src})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(id))
 		return nil
@@ -67,11 +70,11 @@ func runWhoami(ctx context.Context, a *app) error {
 }
 
 func runCookies(ctx context.Context, a *app) error {
-	e, err := a.obtain(ctx)
+	e, _, err := a.obtain(ctx, a.o.Force)
 	if err != nil {
 		return err
 	}
-	live := cookies.ForHost(e.Cookies, a.o.Backend.Hostname(), time.Now())
+	live := cookies.ForHost(e.Cookies, a.o.Backend.Hostname(), a.now())
 	if len(live) == 0 {
 		return failure.New(failure.Refused, "check --backend: the login left no cookie for its host",
 			"no cookies for %s", a.o.Backend.Host)
@@ -89,7 +92,7 @@ func (c exitCode) Error() string { return fmt.Sprintf("exit code %d", int(c)) }
 // on. Signals clilogin gets are forwarded to it; a Ctrl-C at a terminal
 // already reaches it directly, so SIGINT is forwarded only without one.
 func runExec(ctx context.Context, a *app) error {
-	e, err := a.obtainToken(ctx)
+	e, _, err := a.obtainToken(ctx)
 	if err != nil {
 		return err
 	}
@@ -159,7 +162,7 @@ func runStatus(a *app) error {
 			continue
 		}
 		r := row{Backend: e.Backend, Identity: e.Identity, TokenExpiresAt: timePtr(e.TokenExpiresAt),
-			Token: e.Token != "", Cookies: len(e.LiveCookies(time.Now())), Profile: e.Profile}
+			Token: e.Token != "", Cookies: len(e.LiveCookies(a.now())), Profile: e.Profile}
 		if st, err := os.Stat(e.Profile); err == nil && st.IsDir() {
 			r.ProfileExists = true
 		}

@@ -12,20 +12,20 @@ import (
 
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/browser"
-	"github.com/clilogin/clilogin/internal/cache"
+	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
 func runLogin(ctx context.Context, a *app) error {
-	e, err := a.login(ctx)
+	e, src, err := a.obtain(ctx, true)
 	if err != nil {
 		return err
 	}
-	a.save(e)
 	switch a.o.Output {
 	case "json":
 		a.steps.end()
-		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: e.Identity, ExpiresAt: timePtr(e.TokenExpiresAt), Timings: a.steps.seconds()})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: e.Backend, Identity: e.Identity, ExpiresAt: timePtr(e.TokenExpiresAt),
+			Source: src, Timings: a.steps.seconds()})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(e.Backend))
 		if e.Identity != "" {
@@ -46,6 +46,7 @@ type loginJSON struct {
 	Backend   string             `json:"backend"`
 	Identity  string             `json:"identity,omitempty"`
 	ExpiresAt *time.Time         `json:"token_expires_at,omitempty"`
+	Source    source             `json:"source,omitempty"`  // how the session was got
 	Timings   map[string]float64 `json:"timings,omitempty"` // seconds per step
 }
 
@@ -60,13 +61,14 @@ func writeJSON(w io.Writer, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
-// login runs the browser login, then fetches the token and the identity.
-func (a *app) login(ctx context.Context) (cache.Entry, error) {
-	o, stdio, log := a.o, a.stdio, a.log
-	deadline := a.deadline
+// signIn runs the browser login and returns the backend's cookies. The
+// browser closes in the background, while the backend is asked for the
+// token; wait waits until it has closed and the profile is unlocked.
+func (a *app) signIn(ctx context.Context) (cs []cookies.Cookie, wait func(), err error) {
+	o, stdio := a.o, a.stdio
 	password, err := readPassword(o, a.env, stdio.In)
 	if err != nil {
-		return cache.Entry{}, err
+		return nil, nil, err
 	}
 	totpSecret, _ := a.env("CLILOGIN_TOTP_SECRET")
 	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose}
@@ -74,7 +76,7 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 	if !o.Headless {
 		fmt.Fprintf(stdio.Err, "clilogin: opening a browser window to sign in to %s (Ctrl-C to cancel)\n", o.Backend.Redacted())
 	}
-	res, err := browser.Login(ctx, browser.Config{
+	res, err := a.browserLogin(ctx, browser.Config{
 		Browser:       o.Browser,
 		BrowserArgs:   o.BrowserArgs,
 		Headless:      o.Headless,
@@ -93,42 +95,18 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 		TOTPSecret:    totpSecret,
 		Remote:        o.RemoteBrowser,
 		Artifacts:     o.Artifacts,
-		Deadline:      deadline,
-		Logf:          log.logf,
+		Deadline:      a.deadline,
+		Logf:          a.log.logf,
 		Warnf:         a.warnf,
 		Step:          a.steps.step,
 		Waiting:       func() { sp.start("waiting for you to sign in in the browser window") },
 	})
 	sp.stop()
 	if err != nil {
-		return cache.Entry{}, err
+		return nil, nil, err
 	}
-	// The browser closes while the backend is asked for the token.
-	defer res.Wait()
-	log.logf("login finished at %s", res.URL)
-
-	e := cache.Entry{Backend: o.Backend.String(), Cookies: res.Cookies}
-	if o.TokenPath == "" {
-		return e, nil
-	}
-	actx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	a.steps.step("token")
-	if e.Token, err = a.client.Token(actx, o.TokenPath, res.Cookies); err != nil {
-		return cache.Entry{}, err
-	}
-	e.TokenExpiresAt = expiry(e.Token)
-	log.logf("got a token from %s", o.TokenPath)
-	if err := a.verify(actx, e.Token); err != nil {
-		return cache.Entry{}, err
-	}
-	if o.WhoamiPath != "" {
-		a.steps.step("whoami")
-		if e.Identity, err = a.whoami(actx, e.Token); err != nil {
-			return cache.Entry{}, err
-		}
-	}
-	return e, nil
+	a.log.logf("login finished at %s", res.URL)
+	return res.Cookies, res.Wait, nil
 }
 
 // whoami asks the whoami path who the token is and checks
