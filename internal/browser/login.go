@@ -49,6 +49,9 @@ type Config struct {
 	CallbackPath string // "" accepts the marker on any backend page
 	Marker       Marker
 	CookieURLs   []string // the backend URLs whose cookies are taken
+	// Session is the identity provider's session from the last login, put
+	// back into the browser before the login path is opened.
+	Session []cookies.Cookie
 
 	// Credentials for filling the IdP's forms; none means a person signs in.
 	Username, Password                   string
@@ -76,6 +79,9 @@ type Config struct {
 // Result is a finished login. The browser may still be closing.
 type Result struct {
 	Cookies []cookies.Cookie
+	// Session is the identity provider's session after the login: the
+	// cookies of every other host the login passed through.
+	Session []cookies.Cookie
 	URL     string // the success page, redacted
 	closed  chan struct{}
 }
@@ -360,6 +366,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 
 	t0 := time.Now()
 	s.cfg.Step("idp page")
+	s.restoreSession(wctx)
 	loginURL := joinPath(s.cfg.Backend, s.cfg.LoginPath)
 	s.cfg.Logf("opening %s", redact.URL(loginURL))
 	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
@@ -445,8 +452,9 @@ func (s *session) finish(ctx context.Context, href string) (*Result, error) {
 		return nil, s.waitError(ctx, err)
 	}
 	cs := cookies.FromCDP(got.Cookies)
-	s.cfg.Logf("took %d backend cookies", len(cs))
-	return &Result{Cookies: cs, URL: redact.URL(href)}, nil
+	idp := s.idpSession(ctx, cs)
+	s.cfg.Logf("took %d backend cookies and %d of the identity provider's session", len(cs), len(idp))
+	return &Result{Cookies: cs, Session: idp, URL: redact.URL(href)}, nil
 }
 
 // waitError explains why the wait ended without success.

@@ -11,7 +11,9 @@ import (
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cache"
+	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/replay"
 	"github.com/clilogin/clilogin/internal/token"
 	"github.com/clilogin/clilogin/internal/verify"
 )
@@ -35,12 +37,15 @@ type app struct {
 	// browserLogin runs the browser side of a login: browser.Login, or a
 	// fake in tests.
 	browserLogin func(ctx context.Context, c browser.Config) (*browser.Result, error)
+	// replayLogin replays the IdP's session over HTTP: replay.Run, or a
+	// fake in tests.
+	replayLogin func(ctx context.Context, c replay.Config) (replay.Result, error)
 }
 
 func newApp(c command, o Options, env Env, stdio IO) (*app, error) {
 	now := time.Now()
 	a := &app{o: o, env: env, stdio: stdio, log: &logger{w: stdio.Err, on: o.Verbose, start: now}, deadline: now.Add(o.Timeout),
-		now: time.Now, browserLogin: browser.Login, steps: &timeline{}}
+		now: time.Now, browserLogin: browser.Login, replayLogin: replay.Run, steps: &timeline{}}
 	if !c.has(cacheDirFlags) {
 		return a, nil
 	}
@@ -114,13 +119,15 @@ type source string
 const (
 	fromCache   source = "cache"   // the cached token, no request
 	fromCookies source = "cookies" // the token path with the cached cookies, no browser
+	fromReplay  source = "replay"  // the IdP's stored session replayed over HTTP, no browser
 	fromBrowser source = "browser" // a browser login
 )
 
 // obtain returns a cache entry with a valid token (and the backend's
 // cookies), the cheapest way: the cache; else the token path with the
-// cached cookies, no browser; else a browser login. With fresh set (login,
-// --force) it runs the browser login whatever is cached. Concurrent
+// cached cookies, no browser; else the IdP's stored session replayed over
+// HTTP, no browser; else a browser login. With fresh set (login, --force)
+// it ignores the cached token and cookies. Concurrent
 // processes for one backend take the entry's lock, so they wait for each
 // other's login instead of starting their own.
 func (a *app) obtain(ctx context.Context, fresh bool) (cache.Entry, source, error) {
@@ -144,8 +151,8 @@ func (a *app) obtain(ctx context.Context, fresh bool) (cache.Entry, source, erro
 	default:
 		a.warnf("running without the cache lock: %v", err)
 	}
+	e := a.load() // another process may have signed in while this one waited
 	if !fresh {
-		e := a.load() // another process may have signed in while this one waited
 		if a.fresh(e) {
 			a.log.logf("token from the cache (another clilogin signed in)")
 			return e, fromCache, nil
@@ -164,17 +171,63 @@ func (a *app) obtain(ctx context.Context, fresh bool) (cache.Entry, source, erro
 			a.log.logf("the cached cookies no longer work (%v); signing in with the browser", err)
 		}
 	}
-	cs, wait, err := a.signIn(ctx)
+	session := e.IdPSession
+	if len(session) > 0 && !a.o.NoReplay {
+		got, err := a.replay(ctx, session)
+		switch {
+		case err == nil:
+			a.save(got)
+			return got, fromReplay, nil
+		case !errors.Is(err, replay.ErrFallback):
+			return cache.Entry{}, "", err
+		}
+		a.log.logf("signing in with the browser: %v", err)
+	}
+	res, err := a.signIn(ctx, session)
 	if err != nil {
 		return cache.Entry{}, "", err
 	}
-	defer wait() // before the lock is released: the browser holds the profile until it has closed
-	e, err := a.tokenStep(ctx, cache.Entry{Backend: a.o.Backend.String(), Cookies: cs})
+	defer res.Wait() // before the lock is released: the browser holds the profile until it has closed
+	if len(res.Session) > 0 {
+		session = res.Session
+	}
+	got, err := a.tokenStep(ctx, cache.Entry{Backend: a.o.Backend.String(), Cookies: res.Cookies, IdPSession: session})
 	if err != nil {
 		return cache.Entry{}, "", err
 	}
-	a.save(e)
-	return e, fromBrowser, nil
+	a.save(got)
+	return got, fromBrowser, nil
+}
+
+// replay signs in again over plain HTTP with the IdP's stored session. An
+// error wrapping replay.ErrFallback means the browser is needed.
+func (a *app) replay(ctx context.Context, session []cookies.Cookie) (cache.Entry, error) {
+	rctx, cancel := context.WithDeadline(ctx, a.deadline)
+	defer cancel()
+	a.steps.step("replay")
+	res, err := a.replayLogin(rctx, replay.Config{
+		Backend:      a.o.Backend,
+		LoginPath:    a.o.LoginPath,
+		CallbackPath: a.o.CallbackPath,
+		Marker:       a.o.Success,
+		Session:      session,
+		Now:          a.now,
+		Logf:         a.log.logf,
+	})
+	if err != nil {
+		if rctx.Err() != nil && ctx.Err() == nil && a.now().Before(a.deadline) {
+			return cache.Entry{}, fmt.Errorf("%w: %v", replay.ErrFallback, err)
+		}
+		if ctx.Err() != nil {
+			return cache.Entry{}, failure.Wrap(failure.Interrupted, "", ctx.Err())
+		}
+		return cache.Entry{}, err
+	}
+	a.log.logf("signed in again over HTTP with the identity provider's session (%d hops, no browser)", len(res.Hops))
+	if len(res.Session) == 0 {
+		res.Session = session
+	}
+	return a.tokenStep(ctx, cache.Entry{Backend: a.o.Backend.String(), Cookies: res.Backend, IdPSession: res.Session})
 }
 
 // obtainToken is obtain for the commands that need a token.

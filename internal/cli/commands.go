@@ -147,9 +147,13 @@ func runStatus(a *app) error {
 		TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
 		Token          bool       `json:"token"`
 		Cookies        int        `json:"cookies"`
-		Profile        string     `json:"profile,omitempty"`
-		ProfileExists  bool       `json:"profile_exists"`
-		Error          string     `json:"error,omitempty"`
+		// IdPSession says whether the IdP's session is kept (never its
+		// cookies), and when its first cookie expires, if any does.
+		IdPSession          bool       `json:"idp_session"`
+		IdPSessionExpiresAt *time.Time `json:"idp_session_expires_at,omitempty"`
+		Profile             string     `json:"profile,omitempty"`
+		ProfileExists       bool       `json:"profile_exists"`
+		Error               string     `json:"error,omitempty"`
 	}
 	rows := []row{}
 	for _, l := range listed {
@@ -163,6 +167,15 @@ func runStatus(a *app) error {
 		}
 		r := row{Backend: e.Backend, Identity: e.Identity, TokenExpiresAt: timePtr(e.TokenExpiresAt),
 			Token: e.Token != "", Cookies: len(e.LiveCookies(a.now())), Profile: e.Profile}
+		for _, c := range e.IdPSession {
+			if c.Expired(a.now()) {
+				continue
+			}
+			r.IdPSession = true
+			if !c.Expires.IsZero() && (r.IdPSessionExpiresAt == nil || c.Expires.Before(*r.IdPSessionExpiresAt)) {
+				r.IdPSessionExpiresAt = timePtr(c.Expires)
+			}
+		}
 		if st, err := os.Stat(e.Profile); err == nil && st.IsDir() {
 			r.ProfileExists = true
 		}
@@ -176,17 +189,24 @@ func runStatus(a *app) error {
 		return nil
 	}
 	w := tabwriter.NewWriter(a.stdio.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "BACKEND\tIDENTITY\tTOKEN\tCOOKIES\tPROFILE")
+	fmt.Fprintln(w, "BACKEND\tIDENTITY\tTOKEN\tCOOKIES\tIDP SESSION\tPROFILE")
 	for _, r := range rows {
 		if r.Error != "" {
-			fmt.Fprintf(w, "%s\t-\t%s\t-\t-\n", r.Backend, r.Error)
+			fmt.Fprintf(w, "%s\t-\t%s\t-\t-\t-\n", r.Backend, r.Error)
 			continue
+		}
+		session := "none"
+		switch {
+		case r.IdPSessionExpiresAt != nil:
+			session = "kept, " + tokenState(true, r.IdPSessionExpiresAt)
+		case r.IdPSession:
+			session = "kept"
 		}
 		profile := "none"
 		if r.ProfileExists {
 			profile = r.Profile
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", r.Backend, orDash(r.Identity), tokenState(r.Token, r.TokenExpiresAt), r.Cookies, profile)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Backend, orDash(r.Identity), tokenState(r.Token, r.TokenExpiresAt), r.Cookies, session, profile)
 	}
 	return w.Flush()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/replay"
 )
 
 // decideBackend is a backend whose tokens live ttl from the fake clock; it
@@ -232,5 +233,84 @@ func TestTokenStepChecksTheIdentityOnEveryPath(t *testing.T) {
 	}
 	if fb.logins.Load() != 2 {
 		t.Errorf("%d browser logins, want 2", fb.logins.Load())
+	}
+}
+
+// fakeReplay stands in for the HTTP replay of the IdP's session.
+type fakeReplay struct {
+	err     error // nil: the replay lands with session=<session>
+	session string
+	calls   atomic.Int32
+}
+
+func (f *fakeReplay) run(_ context.Context, c replay.Config) (replay.Result, error) {
+	f.calls.Add(1)
+	if f.err != nil {
+		return replay.Result{}, f.err
+	}
+	return replay.Result{
+		Backend: []cookies.Cookie{{Name: "session", Value: f.session, Domain: c.Backend.Hostname(), HostOnly: true, Path: "/"}},
+		Session: []cookies.Cookie{{Name: "idp", Value: "refreshed", Domain: "idp.example", HostOnly: true, Path: "/"}},
+	}, nil
+}
+
+func TestLoginDecisionReplaysTheIdPSession(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		args       []string
+		replayErr  error
+		wantSource source
+		wantErr    string
+		wantReplay int32
+		wantLogins int32 // after the first, browser, login
+	}{
+		{"the backend's session is gone: replay, no browser", []string{"token"}, nil, fromReplay, "", 1, 1},
+		{"login replays too", []string{"login"}, nil, fromReplay, "", 1, 1},
+		{"the replay stops at a form: the browser", []string{"token"}, fmt.Errorf("%w: a sign-in form", replay.ErrFallback), fromBrowser, "", 1, 2},
+		{"--no-replay: the browser", []string{"token", "--no-replay"}, nil, fromBrowser, "", 0, 2},
+		{"the callback fails: a clear error, no browser", []string{"token"},
+			failure.New(failure.Unreachable, "", "the backend's callback answered 500 Internal Server Error"), "", "callback answered 500", 1, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			now := time.Now
+			b := newDecideBackend(t, now, time.Hour)
+			fb := &fakeBrowser{session: "good"}
+			dir := t.TempDir()
+			a := decideApp(t, dir, b, fb, now, "login")
+			if _, _, err := a.obtain(context.Background(), true); err != nil {
+				t.Fatal(err)
+			}
+			b.valid.Store("replayed") // the backend forgot the browser's session
+			fr := &fakeReplay{err: tt.replayErr, session: "replayed"}
+			fb.session = "replayed"
+			a = decideApp(t, dir, b, fb, now, tt.args...)
+			a.replayLogin = fr.run
+			// The first login left no IdP session with the fake browser:
+			// store one, as a real browser login does.
+			e := a.load()
+			e.IdPSession = []cookies.Cookie{{Name: "idp", Value: "alive", Domain: "idp.example", HostOnly: true, Path: "/"}}
+			e.Token = "" // and the token is gone
+			a.save(e)
+
+			got, src, err := a.obtain(context.Background(), a.o.Command == "login")
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case src != tt.wantSource:
+				t.Errorf("served from %s, want %s", src, tt.wantSource)
+			case src == fromReplay && (len(got.IdPSession) != 1 || got.IdPSession[0].Value != "refreshed"):
+				t.Errorf("the refreshed IdP session was not kept: %+v", got.IdPSession)
+			}
+			if fr.calls.Load() != tt.wantReplay {
+				t.Errorf("%d replays, want %d", fr.calls.Load(), tt.wantReplay)
+			}
+			if fb.logins.Load() != tt.wantLogins {
+				t.Errorf("%d browser logins, want %d", fb.logins.Load(), tt.wantLogins)
+			}
+		})
 	}
 }

@@ -61,14 +61,16 @@ func writeJSON(w io.Writer, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
-// signIn runs the browser login and returns the backend's cookies. The
-// browser closes in the background, while the backend is asked for the
-// token; wait waits until it has closed and the profile is unlocked.
-func (a *app) signIn(ctx context.Context) (cs []cookies.Cookie, wait func(), err error) {
+// signIn runs the browser login with the IdP's stored session put back
+// into the browser, and returns the backend's cookies and the IdP's
+// session. The browser closes in the background, while the backend is
+// asked for the token; the Result's Wait waits until it has closed and the
+// profile is unlocked.
+func (a *app) signIn(ctx context.Context, session []cookies.Cookie) (*browser.Result, error) {
 	o, stdio := a.o, a.stdio
 	password, err := readPassword(o, a.env, stdio.In)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	totpSecret, _ := a.env("CLILOGIN_TOTP_SECRET")
 	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose}
@@ -86,6 +88,7 @@ func (a *app) signIn(ctx context.Context) (cs []cookies.Cookie, wait func(), err
 		CallbackPath:  o.CallbackPath,
 		Marker:        o.Success,
 		CookieURLs:    cookieURLs(a.client, o),
+		Session:       session,
 		Username:      o.Username,
 		Password:      password,
 		UsernameField: o.UsernameField,
@@ -103,10 +106,10 @@ func (a *app) signIn(ctx context.Context) (cs []cookies.Cookie, wait func(), err
 	})
 	sp.stop()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	a.log.logf("login finished at %s", res.URL)
-	return res.Cookies, res.Wait, nil
+	return res, nil
 }
 
 // whoami asks the whoami path who the token is and checks
