@@ -66,9 +66,22 @@ func TestTokenCacheThenCookiesThenBrowser(t *testing.T) {
 		t.Error("the renewed token is the old one")
 	}
 
+	// The backend's sessions are gone: the IdP's session is replayed over
+	// HTTP, no browser.
 	s.ForgetSessions()
 	ageCachedToken(t, home, 30*time.Second)
-	again := token("--min-ttl", "1m")
+	replayed := token("--min-ttl", "1m")
+	wantContains(t, "-v log", replayed.stderr, "the cached cookies no longer work")
+	wantContains(t, "-v log", replayed.stderr, "signed in again over HTTP")
+	if strings.Contains(replayed.stderr, browserStarted) {
+		t.Errorf("the replay started a browser:\n%s", replayed.stderr)
+	}
+
+	// Without the replay, the browser signs in silently with the IdP's
+	// session in the profile.
+	s.ForgetSessions()
+	ageCachedToken(t, home, 30*time.Second)
+	again := token("--min-ttl", "1m", "--no-replay")
 	wantContains(t, "-v log", again.stderr, "the cached cookies no longer work")
 	wantContains(t, "-v log", again.stderr, browserStarted)
 	if strings.Contains(again.stderr, "filled") {
