@@ -34,6 +34,9 @@ type Config struct {
 	// FreshTokens makes /user/token renew the id_token with the IdP's
 	// refresh token on every call, as a backend that refreshes would.
 	FreshTokens bool
+	// SessionOnly makes Dex's sign-in session a session-only cookie (its
+	// "remember me" unchecked): Chrome drops it when it starts again.
+	SessionOnly bool
 	Logger      *slog.Logger // default: discard
 	// IdP is the identity provider: "dex" (the default) or "zitadel", the
 	// example OP of zitadel/oidc, with its own login page, on
@@ -98,6 +101,7 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 		redirectURI:  s.BackendURL + "/callback",
 		users:        c.Users,
 		approval:     c.Approval,
+		sessionOnly:  c.SessionOnly,
 		tokenTTL:     c.TokenTTL,
 		logger:       c.Logger,
 	}

@@ -26,6 +26,7 @@ type idpConfig struct {
 	redirectURI  string
 	users        []User
 	approval     bool
+	sessionOnly  bool // Dex's session cookie without Max-Age
 	tokenTTL     time.Duration
 	logger       *slog.Logger
 }
@@ -86,7 +87,7 @@ func newIdP(ctx context.Context, c idpConfig) (http.Handler, error) {
 			CookieName:                 "dex_session",
 			AbsoluteLifetime:           24 * time.Hour,
 			ValidIfNotUsedFor:          time.Hour,
-			RememberMeCheckedByDefault: true,
+			RememberMeCheckedByDefault: !c.sessionOnly,
 		},
 	})
 	if err != nil {

@@ -134,4 +134,33 @@ func TestLoginHeadedAppWindowUnderXvfb(t *testing.T) {
 	}
 	wantContains(t, "stderr", stderr.String(), "opening a browser window to sign in to "+stack.BackendURL)
 	noBrowserLeft(t, profile, nil)
+	passwordManagerStayedOff(t, profile)
+}
+
+// passwordManagerStayedOff checks, after a typed sign-in, that Chrome kept
+// its password manager off in the profile (no "Save password?" bubble over
+// the page) and saved no login for the user.
+func passwordManagerStayedOff(t *testing.T, profile string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(profile, "Default", "Preferences"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prefs struct {
+		Credentials *bool `json:"credentials_enable_service"`
+		Profile     struct {
+			PasswordManager *bool `json:"password_manager_enabled"`
+		} `json:"profile"`
+	}
+	if err := json.Unmarshal(b, &prefs); err != nil {
+		t.Fatalf("Chrome's Preferences: %v", err)
+	}
+	if prefs.Credentials == nil || *prefs.Credentials || prefs.Profile.PasswordManager == nil || *prefs.Profile.PasswordManager {
+		t.Errorf("Chrome's password manager is on in the profile after the login: credentials_enable_service=%v password_manager_enabled=%v",
+			prefs.Credentials, prefs.Profile.PasswordManager)
+	}
+	// The logins table keeps user names in clear text.
+	if db, err := os.ReadFile(filepath.Join(profile, "Default", "Login Data")); err == nil && bytes.Contains(db, []byte("alice@example.com")) {
+		t.Error("the profile's Login Data holds a saved login for alice@example.com")
+	}
 }

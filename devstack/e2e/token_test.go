@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,9 +55,9 @@ func TestTokenCacheThenCookiesThenBrowser(t *testing.T) {
 		t.Errorf("the second token started a browser:\n%s", second.stderr)
 	}
 
-	// The cached token has less than 118s left; the backend renews it.
-	time.Sleep(3 * time.Second)
-	renewed := token("--min-ttl", "118s")
+	// The cached token is about to expire; the backend renews it.
+	ageCachedToken(t, home, 30*time.Second)
+	renewed := token("--min-ttl", "1m")
 	wantContains(t, "renewal -v log", renewed.stderr, "with the cached cookies (no browser)")
 	if strings.Contains(renewed.stderr, browserStarted) {
 		t.Errorf("renewing through the cookies started a browser:\n%s", renewed.stderr)
@@ -65,8 +66,22 @@ func TestTokenCacheThenCookiesThenBrowser(t *testing.T) {
 		t.Error("the renewed token is the old one")
 	}
 
+	// The backend's sessions are gone: the IdP's session is replayed over
+	// HTTP, no browser.
 	s.ForgetSessions()
-	again := token("--min-ttl", "10m")
+	ageCachedToken(t, home, 30*time.Second)
+	replayed := token("--min-ttl", "1m")
+	wantContains(t, "-v log", replayed.stderr, "the cached cookies no longer work")
+	wantContains(t, "-v log", replayed.stderr, "signed in again over HTTP")
+	if strings.Contains(replayed.stderr, browserStarted) {
+		t.Errorf("the replay started a browser:\n%s", replayed.stderr)
+	}
+
+	// Without the replay, the browser signs in silently with the IdP's
+	// session in the profile.
+	s.ForgetSessions()
+	ageCachedToken(t, home, 30*time.Second)
+	again := token("--min-ttl", "1m", "--no-replay")
 	wantContains(t, "-v log", again.stderr, "the cached cookies no longer work")
 	wantContains(t, "-v log", again.stderr, browserStarted)
 	if strings.Contains(again.stderr, "filled") {
@@ -91,6 +106,34 @@ func TestTokenCacheThenCookiesThenBrowser(t *testing.T) {
 		if st, _ := os.Stat(f); st.Mode().Perm() != 0o600 {
 			t.Errorf("%s has mode %v, want 0600", f, st.Mode().Perm())
 		}
+	}
+}
+
+// ageCachedToken makes the cached token look as if it expired in d, as
+// time would, without waiting for it.
+func ageCachedToken(t *testing.T, home string, d time.Duration) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(home, ".cache", "clilogin", "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("want one cache entry, got %q", files)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e map[string]any
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e["token_expires_at"]; !ok {
+		t.Fatalf("the cache entry has no token_expires_at: %s", b)
+	}
+	e["token_expires_at"] = time.Now().Add(d).UTC().Format(time.RFC3339)
+	if b, err = json.Marshal(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files[0], b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -50,6 +50,9 @@ type Config struct {
 	CallbackPath string // "" accepts the marker on any backend page
 	Marker       Marker
 	CookieURLs   []string // the backend URLs whose cookies are taken
+	// Session is the identity provider's session from the last login, put
+	// back into the browser before the login path is opened.
+	Session []cookies.Cookie
 
 	// Credentials for filling the IdP's forms; none means a person signs in.
 	Username, Password                   string
@@ -81,12 +84,19 @@ type Config struct {
 // Result is a finished login. The browser may still be closing.
 type Result struct {
 	Cookies []cookies.Cookie
+	// Session is the identity provider's session after the login: the
+	// cookies of every other host the login passed through.
+	Session []cookies.Cookie
 	URL     string // the success page, redacted
 	closed  chan struct{}
 }
 
 // Wait waits until the browser has closed and the profile is unlocked.
-func (r *Result) Wait() { <-r.closed }
+func (r *Result) Wait() {
+	if r.closed != nil {
+		<-r.closed
+	}
+}
 
 var (
 	errTimedOut    = errors.New("timed out")
@@ -130,6 +140,9 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		}
 		if lock, err = lockProfile(c.Profile); err != nil {
 			return nil, err
+		}
+		if err := quietProfile(c.Profile); err != nil {
+			c.Warnf("Chrome may offer to save the password: %v", err)
 		}
 		c.Logf("browser %s, profile %s", bin, c.Profile)
 		allocCtx, allocCancel = chromedp.NewExecAllocator(base, allocatorOptions(bin, c)...)
@@ -367,6 +380,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 
 	t0 := time.Now()
 	s.cfg.Step("idp page")
+	s.restoreSession(wctx)
 	loginURL := joinPath(s.cfg.Backend, s.cfg.LoginPath)
 	s.cfg.Logf("opening %s", redact.URL(loginURL))
 	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
@@ -452,8 +466,9 @@ func (s *session) finish(ctx context.Context, href string) (*Result, error) {
 		return nil, s.waitError(ctx, err)
 	}
 	cs := cookies.FromCDP(cookies.SetByOrigin(got.Cookies, s.cfg.Backend))
-	s.cfg.Logf("took %d backend cookies", len(cs))
-	return &Result{Cookies: cs, URL: redact.URL(href)}, nil
+	idp := s.idpSession(ctx, cs)
+	s.cfg.Logf("took %d backend cookies and %d of the identity provider's session", len(cs), len(idp))
+	return &Result{Cookies: cs, Session: idp, URL: redact.URL(href)}, nil
 }
 
 // waitError explains why the wait ended without success.

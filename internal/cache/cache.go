@@ -43,8 +43,12 @@ type Entry struct {
 	Token          string           `json:"token,omitempty"`
 	TokenExpiresAt time.Time        `json:"token_expires_at,omitzero"`
 	Cookies        []cookies.Cookie `json:"cookies,omitempty"`
-	Profile        string           `json:"profile,omitempty"`
-	SavedAt        time.Time        `json:"saved_at"`
+	// IdPSession is the identity provider's session cookies, kept to sign
+	// in again without a password (replayed over HTTP, or put back into
+	// the browser). They are as secret as a password and never exported.
+	IdPSession []cookies.Cookie `json:"idp_session,omitempty"`
+	Profile    string           `json:"profile,omitempty"`
+	SavedAt    time.Time        `json:"saved_at"`
 }
 
 // TokenValidFor reports whether the token has a known expiry at least ttl

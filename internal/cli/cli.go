@@ -43,56 +43,27 @@ var Version = ""
 // Run runs the command line args (without the program name) and returns
 // the exit code. ctx is cancelled by Ctrl-C or SIGTERM.
 func Run(ctx context.Context, args []string, env Env, stdio IO) int {
-	o, err := parseOptions(args, env)
-	if err == nil && o.Help {
-		fmt.Fprint(stdio.Out, usage(o.Command))
-		return ExitOK
-	}
 	steps := &timeline{}
-	if err == nil {
-		err = runCommand(ctx, o, env, stdio, steps)
-	}
-	return report(err, o, stdio, steps)
-}
-
-func runCommand(ctx context.Context, o Options, env Env, stdio IO, steps *timeline) error {
-	switch o.Command {
-	case "version":
-		fmt.Fprintln(stdio.Out, "clilogin", version())
-		return nil
-	case "completion":
-		return runCompletion(o.Args, stdio.Out)
-	}
-	a, err := newApp(o, env, stdio)
-	if err != nil {
-		return err
-	}
-	a.steps = steps
-	if o.PasswordStdin {
-		// Read now, whether a login needs it or the cache answers: the
-		// password line is clilogin's either way, and exec's command gets
-		// the rest of the input, untouched.
-		if a.password, err = readPasswordStdin(stdio.In); err != nil {
+	var o Options
+	root := newRoot(env, stdio, func(c command, o Options) error {
+		a, err := newApp(c, o, env, stdio)
+		if err != nil {
 			return err
 		}
-	}
-	switch o.Command {
-	case "login":
-		return runLogin(ctx, a)
-	case "token":
-		return runToken(ctx, a)
-	case "whoami":
-		return runWhoami(ctx, a)
-	case "cookies":
-		return runCookies(ctx, a)
-	case "exec":
-		return runExec(ctx, a)
-	case "status":
-		return runStatus(a)
-	case "logout":
-		return runLogout(a)
-	}
-	return fmt.Errorf("command %q has no implementation", o.Command)
+		a.steps = steps
+		if o.PasswordStdin {
+			// Read now, whether a login needs it or the cache answers: the
+			// password line is clilogin's either way, and exec's command
+			// gets the rest of the input, untouched.
+			if a.password, err = readPasswordStdin(stdio.In); err != nil {
+				return err
+			}
+		}
+		return c.run(ctx, a)
+	}, func(parsed Options) { o = parsed })
+	root.SetIn(stdio.In)
+	err := execute(ctx, root, args)
+	return report(err, o, stdio, steps)
 }
 
 // report shows err, if any, and returns its exit code. With -o json a

@@ -21,7 +21,7 @@ import (
 )
 
 func runToken(ctx context.Context, a *app) error {
-	e, err := a.obtainToken(ctx)
+	e, src, err := a.obtainToken(ctx)
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,8 @@ func runToken(ctx context.Context, a *app) error {
 			Identity  string     `json:"identity,omitempty"`
 			Token     string     `json:"token"`
 			ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
-		}{escape.Control(e.Backend), escape.Control(e.Identity), e.Token, timePtr(e.TokenExpiresAt)})
+			Source    source     `json:"source"`
+		}{escape.Control(e.Backend), escape.Control(e.Identity), e.Token, timePtr(e.TokenExpiresAt), src})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_TOKEN=%s\n", shellQuote(e.Token))
 		return nil
@@ -45,24 +46,26 @@ func runWhoami(ctx context.Context, a *app) error {
 	if a.o.TokenPath != "" && a.o.WhoamiPath == "" { // no token path: obtainToken says so
 		return failure.New(failure.Usage, "set --whoami-path to the backend's identity endpoint", "whoami needs --whoami-path")
 	}
-	e, err := a.obtainToken(ctx)
+	e, src, err := a.obtainToken(ctx)
 	if err != nil {
 		return err
 	}
-	wctx, cancel := context.WithDeadline(ctx, a.deadline)
-	defer cancel()
-	id, err := a.whoami(wctx, e.Token)
-	if err != nil {
-		return err
-	}
-	if id != e.Identity {
-		e.Identity = id
-		a.save(e)
+	id := e.Identity
+	if src == fromCache { // else the login has just asked
+		wctx, cancel := context.WithDeadline(ctx, a.deadline)
+		defer cancel()
+		if id, err = a.whoami(wctx, e.Token); err != nil {
+			return err
+		}
+		if id != e.Identity {
+			e.Identity = id
+			a.save(e)
+		}
 	}
 	id = escape.Control(id) // from the backend: shown, never obeyed, by the terminal
 	switch a.o.Output {
 	case "json":
-		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt)})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt), Source: src})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(id))
 		return nil
@@ -72,11 +75,11 @@ func runWhoami(ctx context.Context, a *app) error {
 }
 
 func runCookies(ctx context.Context, a *app) error {
-	e, err := a.obtain(ctx)
+	e, _, err := a.obtain(ctx, a.o.Force)
 	if err != nil {
 		return err
 	}
-	live := cookies.ForHost(e.Cookies, a.o.Backend.Hostname(), time.Now())
+	live := cookies.ForHost(e.Cookies, a.o.Backend.Hostname(), a.now())
 	if len(live) == 0 {
 		return failure.New(failure.Refused, "check --backend: the login left no cookie for its host",
 			"no cookies for %s", a.o.Backend.Host)
@@ -97,7 +100,7 @@ func (c exitCode) Error() string { return fmt.Sprintf("exit code %d", int(c)) }
 // line). Signals clilogin gets are forwarded to it; a Ctrl-C at a terminal
 // already reaches it directly, so SIGINT is forwarded only without one.
 func runExec(ctx context.Context, a *app) error {
-	e, err := a.obtainToken(ctx)
+	e, _, err := a.obtainToken(ctx)
 	if err != nil {
 		return err
 	}
@@ -152,9 +155,13 @@ func runStatus(a *app) error {
 		TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
 		Token          bool       `json:"token"`
 		Cookies        int        `json:"cookies"`
-		Profile        string     `json:"profile,omitempty"`
-		ProfileExists  bool       `json:"profile_exists"`
-		Error          string     `json:"error,omitempty"`
+		// IdPSession says whether the IdP's session is kept (never its
+		// cookies), and when its first cookie expires, if any does.
+		IdPSession          bool       `json:"idp_session"`
+		IdPSessionExpiresAt *time.Time `json:"idp_session_expires_at,omitempty"`
+		Profile             string     `json:"profile,omitempty"`
+		ProfileExists       bool       `json:"profile_exists"`
+		Error               string     `json:"error,omitempty"`
 	}
 	rows := []row{}
 	for _, l := range listed {
@@ -176,7 +183,16 @@ func runStatus(a *app) error {
 		// A cache file's text is shown escaped: another program may have
 		// written it.
 		r := row{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), TokenExpiresAt: timePtr(e.TokenExpiresAt),
-			Token: e.Token != "", Cookies: len(e.LiveCookies(time.Now())), Profile: escape.Control(e.Profile)}
+			Token: e.Token != "", Cookies: len(e.LiveCookies(a.now())), Profile: escape.Control(e.Profile)}
+		for _, c := range e.IdPSession {
+			if c.Expired(a.now()) {
+				continue
+			}
+			r.IdPSession = true
+			if !c.Expires.IsZero() && (r.IdPSessionExpiresAt == nil || c.Expires.Before(*r.IdPSessionExpiresAt)) {
+				r.IdPSessionExpiresAt = timePtr(c.Expires)
+			}
+		}
 		if st, err := os.Stat(e.Profile); err == nil && st.IsDir() {
 			r.ProfileExists = true
 		}
@@ -190,17 +206,24 @@ func runStatus(a *app) error {
 		return nil
 	}
 	w := tabwriter.NewWriter(a.stdio.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "BACKEND\tIDENTITY\tTOKEN\tCOOKIES\tPROFILE")
+	fmt.Fprintln(w, "BACKEND\tIDENTITY\tTOKEN\tCOOKIES\tIDP SESSION\tPROFILE")
 	for _, r := range rows {
 		if r.Error != "" {
-			fmt.Fprintf(w, "%s\t-\t%s\t-\t-\n", r.Backend, r.Error)
+			fmt.Fprintf(w, "%s\t-\t%s\t-\t-\t-\n", r.Backend, r.Error)
 			continue
+		}
+		session := "none"
+		switch {
+		case r.IdPSessionExpiresAt != nil:
+			session = "kept, " + tokenState(true, r.IdPSessionExpiresAt)
+		case r.IdPSession:
+			session = "kept"
 		}
 		profile := "none"
 		if r.ProfileExists {
 			profile = r.Profile
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", r.Backend, orDash(r.Identity), tokenState(r.Token, r.TokenExpiresAt), r.Cookies, profile)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Backend, orDash(r.Identity), tokenState(r.Token, r.TokenExpiresAt), r.Cookies, session, profile)
 	}
 	return w.Flush()
 }

@@ -34,7 +34,7 @@ func TestCacheEntriesDoNotCollide(t *testing.T) {
 	}
 	for _, p := range pairs {
 		env := cliEnv(t.TempDir())
-		tok := testJWT(time.Now().Add(time.Hour).Unix())
+		tok := testJWT(time.Now().Add(time.Hour))
 		seedCache(t, env, p.cached, cache.Entry{Token: tok, TokenExpiresAt: time.Now().Add(time.Hour)})
 		if got, r := tokenFromCache(t, env, p.asked, tok); got {
 			t.Errorf("token -b %s printed the token cached for %s: %+v", p.asked, p.cached, r)
@@ -55,7 +55,7 @@ func TestEquivalentBackendURLsShareTheEntry(t *testing.T) {
 	}
 	for _, urls := range same {
 		env := cliEnv(t.TempDir())
-		tok := testJWT(time.Now().Add(time.Hour).Unix())
+		tok := testJWT(time.Now().Add(time.Hour))
 		seedCache(t, env, urls[0], cache.Entry{Token: tok, TokenExpiresAt: time.Now().Add(time.Hour)})
 		for _, u := range urls[1:] {
 			if got, r := tokenFromCache(t, env, u, tok); !got {
@@ -69,7 +69,7 @@ func TestEquivalentBackendURLsShareTheEntry(t *testing.T) {
 // used: its file may have been copied or renamed.
 func TestAnEntryForAnotherBackendIsIgnored(t *testing.T) {
 	env := cliEnv(t.TempDir())
-	tok := testJWT(time.Now().Add(time.Hour).Unix())
+	tok := testJWT(time.Now().Add(time.Hour))
 	seedCache(t, env, "http://127.0.0.1:9/mine", cache.Entry{Backend: "http://127.0.0.1:9/theirs", Token: tok, TokenExpiresAt: time.Now().Add(time.Hour)})
 	got, r := tokenFromCache(t, env, "http://127.0.0.1:9/mine", tok)
 	if got {
@@ -84,7 +84,7 @@ func TestAnEntryForAnotherBackendIsIgnored(t *testing.T) {
 func TestOldCacheFilesAreListedNotUsedAndForgotten(t *testing.T) {
 	env := cliEnv(t.TempDir())
 	backend := "http://127.0.0.1:9/app"
-	tok := testJWT(time.Now().Add(time.Hour).Unix())
+	tok := testJWT(time.Now().Add(time.Hour))
 	store := cache.Store{Dir: filepath.Join(env["XDG_CACHE_HOME"], "clilogin")}
 	if err := os.MkdirAll(store.Dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func TestOldCacheFilesAreListedNotUsedAndForgotten(t *testing.T) {
 func TestStatusJSON(t *testing.T) {
 	env := cliEnv(t.TempDir())
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
-	tok := testJWT(exp.Unix())
+	tok := testJWT(exp)
 	profile := t.TempDir()
 	seedCache(t, env, "https://api.example.com", cache.Entry{Identity: "alice@example.com", Token: tok, TokenExpiresAt: exp, Profile: profile,
 		Cookies: []cookies.Cookie{{Name: "session", Value: "s3cr3t-cookie", Domain: "api.example.com", Path: "/"}}})

@@ -26,7 +26,7 @@ func cachedExec(t *testing.T, args []string) (Env, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := newApp(o, env, IO{Err: &bytes.Buffer{}})
+	a, err := newApp(commandNamed(o.Command), o, env, IO{Err: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}

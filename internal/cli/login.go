@@ -11,21 +11,21 @@ import (
 
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/browser"
-	"github.com/clilogin/clilogin/internal/cache"
+	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
 func runLogin(ctx context.Context, a *app) error {
-	e, err := a.login(ctx)
+	e, src, err := a.obtain(ctx, true)
 	if err != nil {
 		return err
 	}
-	a.save(e)
 	switch a.o.Output {
 	case "json":
 		a.steps.end()
-		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), ExpiresAt: timePtr(e.TokenExpiresAt), Timings: a.steps.seconds()})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), ExpiresAt: timePtr(e.TokenExpiresAt),
+			Source: src, Timings: a.steps.seconds()})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(escape.Control(e.Backend)))
 		if e.Identity != "" {
@@ -46,6 +46,7 @@ type loginJSON struct {
 	Backend   string             `json:"backend"`
 	Identity  string             `json:"identity,omitempty"`
 	ExpiresAt *time.Time         `json:"token_expires_at,omitempty"`
+	Source    source             `json:"source,omitempty"`  // how the session was got
 	Timings   map[string]float64 `json:"timings,omitempty"` // seconds per step
 }
 
@@ -60,10 +61,13 @@ func writeJSON(w io.Writer, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
-// login runs the browser login, then fetches the token and the identity.
-func (a *app) login(ctx context.Context) (cache.Entry, error) {
-	o, stdio, log := a.o, a.stdio, a.log
-	deadline := a.deadline
+// signIn runs the browser login with the IdP's stored session put back
+// into the browser, and returns the backend's cookies and the IdP's
+// session. The browser closes in the background, while the backend is
+// asked for the token; the Result's Wait waits until it has closed and the
+// profile is unlocked.
+func (a *app) signIn(ctx context.Context, session []cookies.Cookie) (*browser.Result, error) {
+	o, stdio := a.o, a.stdio
 	password := a.password
 	if !o.PasswordStdin {
 		password, _ = a.env("CLILOGIN_PASSWORD")
@@ -74,7 +78,7 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 	if !o.Headless {
 		fmt.Fprintf(stdio.Err, "clilogin: opening a browser window to sign in to %s (Ctrl-C to cancel)\n", o.Backend.Redacted())
 	}
-	res, err := browser.Login(ctx, browser.Config{
+	res, err := a.browserLogin(ctx, browser.Config{
 		Browser:       o.Browser,
 		BrowserArgs:   o.BrowserArgs,
 		Headless:      o.Headless,
@@ -84,6 +88,7 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 		CallbackPath:  o.CallbackPath,
 		Marker:        o.Success,
 		CookieURLs:    cookieURLs(a.client, o),
+		Session:       session,
 		Username:      o.Username,
 		Password:      password,
 		UsernameField: o.UsernameField,
@@ -94,53 +99,18 @@ func (a *app) login(ctx context.Context) (cache.Entry, error) {
 		Remote:        o.RemoteBrowser,
 		InsecureHTTP:  o.InsecureHTTP,
 		Artifacts:     o.Artifacts,
-		Deadline:      deadline,
-		Logf:          log.logf,
+		Deadline:      a.deadline,
+		Logf:          a.log.logf,
 		Warnf:         a.warnf,
 		Step:          a.steps.step,
 		Waiting:       func() { sp.start("waiting for you to sign in in the browser window") },
 	})
 	sp.stop()
 	if err != nil {
-		return cache.Entry{}, err
+		return nil, err
 	}
-	// The browser closes while the backend is asked for the token.
-	defer res.Wait()
-	log.logf("login finished at %s", res.URL)
-
-	e := cache.Entry{Backend: o.Backend.String(), Cookies: res.Cookies}
-	if o.TokenPath == "" {
-		return e, nil
-	}
-	actx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	a.steps.step("token")
-	if e.Token, err = a.client.Token(actx, o.TokenPath, res.Cookies); err != nil {
-		return cache.Entry{}, err
-	}
-	if err := checkToken(e.Token, o.TokenPath); err != nil {
-		return cache.Entry{}, err
-	}
-	e.TokenExpiresAt = expiry(e.Token)
-	if exp := e.TokenExpiresAt; !exp.IsZero() && !exp.After(time.Now()) {
-		// Just after a login the backend must hand out a valid token: an
-		// expired one is an answer the contract does not allow (exit 5).
-		return cache.Entry{}, failure.New(failure.Unreachable,
-			"the backend hands out a stale token; check its session and token lifetime, and this machine's clock",
-			"the backend's token path %s answered a token that expired at %s (%s ago); refused",
-			o.TokenPath, exp.Format(time.RFC3339), time.Since(exp).Round(time.Second))
-	}
-	log.logf("got a token from %s", o.TokenPath)
-	if err := a.verify(actx, e.Token); err != nil {
-		return cache.Entry{}, err
-	}
-	if o.WhoamiPath != "" {
-		a.steps.step("whoami")
-		if e.Identity, err = a.whoami(actx, e.Token); err != nil {
-			return cache.Entry{}, err
-		}
-	}
-	return e, nil
+	a.log.logf("login finished at %s", res.URL)
+	return res, nil
 }
 
 // whoami asks the whoami path who the token is and checks

@@ -1,19 +1,19 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/clilogin/clilogin/internal/browser"
-	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/loopback"
 )
@@ -47,6 +47,7 @@ type Options struct {
 	PasswordField  string
 	Submit         string
 	NoConsent      bool
+	NoReplay       bool
 	ExpectIdentity string
 	VerifyIssuer   string
 
@@ -58,62 +59,35 @@ type Options struct {
 	Output    string
 	Artifacts string
 	Verbose   bool
-	Help      bool
 }
 
 // Env reads the environment. Tests pass a map's lookup.
 type Env func(name string) (string, bool)
 
-// command describes which flags a command takes.
-type command struct {
-	backend bool // --backend is required
-	browser bool // may run a browser login: all login flags
-	cached  bool // serves from the cache: --min-ttl, --force
-}
-
-var commands = map[string]command{
-	"login":      {backend: true, browser: true},
-	"token":      {backend: true, browser: true, cached: true},
-	"whoami":     {backend: true, browser: true, cached: true},
-	"cookies":    {backend: true, browser: true, cached: true},
-	"exec":       {backend: true, browser: true, cached: true},
-	"status":     {},
-	"logout":     {backend: true},
-	"version":    {},
-	"completion": {},
-}
-
-// flagSet defines the flags of cmd, bound to o.
-func flagSet(cmd string, o *Options) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("clilogin "+cmd, pflag.ContinueOnError)
+// addFlags defines the command's flags, bound to o: those of its groups,
+// then its own.
+func (c command) addFlags(fs *pflag.FlagSet, o *Options) {
 	fs.SortFlags = false
-	fs.BoolVarP(&o.Help, "help", "h", false, "show this help")
-	c := commands[cmd]
-	if c.backend || cmd == "status" {
+	if c.has(backendFlags | filterFlags) {
 		help := "the backend: scheme, host, optional port and base path (required)"
-		if cmd == "status" {
+		if c.has(filterFlags) {
 			help = "show this backend only"
 		}
 		fs.StringP("backend", "b", "", help)
 		fs.BoolVar(&o.InsecureHTTP, "insecure-http", false, "allow http:// for a backend that is not on loopback")
 	}
-	switch cmd {
-	case "status":
+	if c.has(jsonFlags) {
 		fs.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
-		return fs
-	case "logout":
-		fs.StringVar(&o.Profile, "profile", "", "also delete the browser profile (the IdP session): the default one, or --profile=DIR")
-		fs.Lookup("profile").NoOptDefVal = profileDefault
-		return fs
-	case "cookies":
-		fs.StringVar(&o.Format, "format", "netscape", "netscape (curl -b, wget), json, playwright (storageState) or header (Cookie: value)")
 	}
-	if c.cached {
+	if c.flags != nil {
+		c.flags(fs, o)
+	}
+	if c.has(cacheFlags) {
 		fs.DurationVar(&o.MinTTL, "min-ttl", time.Minute, "reuse a cached token only if it is valid at least this long")
 		fs.BoolVar(&o.Force, "force", false, "ignore the cached token and cookies: run the browser login")
 	}
-	if !c.browser {
-		return fs
+	if !c.has(browserFlags) {
+		return
 	}
 	fs.StringVar(&o.LoginPath, "login-path", "/login", "path that starts the login")
 	fs.StringVar(&o.CallbackPath, "callback-path", "/callback", "path the IdP redirects back to")
@@ -135,12 +109,12 @@ func flagSet(cmd string, o *Options) *pflag.FlagSet {
 	fs.StringVar(&o.PasswordField, "password-field", "", "CSS selector of the IdP's password field (default: detect)")
 	fs.StringVar(&o.Submit, "submit", "", "CSS selector of the IdP's submit button (default: detect)")
 	fs.BoolVar(&o.NoConsent, "no-consent", false, "do not click through consent pages")
+	fs.BoolVar(&o.NoReplay, "no-replay", false, "never replay the IdP's stored session over HTTP: use the browser when a login is needed")
 	fs.StringVar(&o.ExpectIdentity, "expect-identity", "", "fail (exit 4) unless the identity is exactly this")
 	fs.StringVar(&o.VerifyIssuer, "verify-issuer", "", "check the token's signature against this issuer's keys (OIDC discovery) before using it")
 	fs.StringVarP(&o.Output, "output", "o", "text", "output format: text, json or env")
 	fs.StringVar(&o.Artifacts, "artifacts", "", "on failure, write a screenshot, the page's HTML and the URLs visited (secrets redacted) into this directory")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log each step with timings on stderr (secrets redacted)")
-	return fs
 }
 
 // envName is the environment variable that sets a flag.
@@ -149,42 +123,27 @@ func envName(flag string) string {
 }
 
 // parseOptions parses a command line (without the program name) and the
-// environment into Options. Flags win over CLILOGIN_* variables.
+// environment into Options, as Run does, without running the command.
 func parseOptions(args []string, env Env) (Options, error) {
-	var o Options
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			o.Help = true
-			return o, nil
-		}
-		return o, usageError("no command given")
-	}
-	o.Command = args[0]
-	if _, ok := commands[o.Command]; !ok {
-		return o, usageError("unknown command %q", o.Command)
-	}
-	fs := flagSet(o.Command, &o)
-	fs.SetOutput(discard{})
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			o.Help = true
-			return o, nil
-		}
-		return o, usageError("%v", err)
-	}
-	o.Args = fs.Args()
-	if o.Help {
-		return o, nil
-	}
-	c := commands[o.Command]
+	var got Options
+	root := newRoot(env, IO{Out: io.Discard, Err: io.Discard},
+		func(_ command, o Options) error { got = o; return nil },
+		func(Options) {})
+	err := execute(context.Background(), root, args)
+	return got, err
+}
+
+// complete reads the CLILOGIN_* variables of the flags that the command
+// line did not set, then checks the options of command c.
+func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 	if fs.Lookup("password") != nil && fs.Changed("password") {
-		return o, failure.New(failure.Usage, "put the password in CLILOGIN_PASSWORD, or pipe it to --password-stdin",
+		return failure.New(failure.Usage, "put the password in CLILOGIN_PASSWORD, or pipe it to --password-stdin",
 			"--password is refused: a password on the command line is visible to every user of the machine")
 	}
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "help" || f.Name == "password" || envErr != nil ||
-			o.Command == "logout" && f.Name == "profile" { // deleting takes an explicit flag
+			c.name == "logout" && f.Name == "profile" { // deleting takes an explicit flag
 			return
 		}
 		if v, ok := env(envName(f.Name)); ok {
@@ -194,90 +153,85 @@ func parseOptions(args []string, env Env) (Options, error) {
 		}
 	})
 	if envErr != nil {
-		return o, envErr
+		return envErr
 	}
-	switch o.Command {
-	case "exec":
-		if len(o.Args) == 0 {
-			return o, usageError("exec needs a command: clilogin exec -b URL -- CMD [ARGS]")
-		}
-	case "completion":
-	default:
-		if len(o.Args) > 0 {
-			return o, usageError("unexpected argument %q", o.Args[0])
-		}
+	if c.has(jsonFlags) && o.Output != "text" && o.Output != "json" {
+		return usageError("--output must be text or json, got %q", o.Output)
 	}
-	if o.Command == "logout" && o.Profile != "" {
+	if c.name == "logout" && o.Profile != "" {
 		o.DeleteProfile = true
 		if o.Profile == profileDefault {
 			o.Profile = ""
 		}
 	}
-	if !c.backend && !(o.Command == "status" && fs.Changed("backend")) {
-		if o.Command == "status" && o.Output != "text" && o.Output != "json" {
-			return o, usageError("--output must be text or json, got %q", o.Output)
-		}
-		return o, nil
-	}
-
 	raw, _ := fs.GetString("backend")
-	if raw == "" {
-		return o, failure.New(failure.Usage, "pass --backend URL or set CLILOGIN_BACKEND",
+	switch {
+	case c.has(backendFlags) && raw == "":
+		return failure.New(failure.Usage, "pass --backend URL or set CLILOGIN_BACKEND",
 			"--backend is required")
+	case raw != "":
+		u, err := parseBackend(raw, o.InsecureHTTP)
+		if err != nil {
+			return err
+		}
+		o.Backend = u
 	}
-	u, err := parseBackend(raw, o.InsecureHTTP)
-	if err != nil {
-		return o, err
+	if c.check != nil {
+		if err := c.check(o); err != nil {
+			return err
+		}
 	}
-	o.Backend = u
-	if o.Command == "logout" {
-		return o, nil // the profile to delete, if any, is chosen by logout
+	if !c.has(browserFlags) {
+		if o.Backend != nil && c.name != "logout" { // logout chooses the profile to delete itself
+			return o.defaultProfile(env)
+		}
+		return nil
 	}
-	if !c.browser {
-		return o, o.defaultProfile(env)
-	}
-	if o.Command == "cookies" && !slices.Contains(cookies.Formats, o.Format) {
-		return o, usageError("--format must be one of %s, got %q", strings.Join(cookies.Formats, ", "), o.Format)
-	}
-	if c.cached && o.MinTTL < 0 {
-		return o, usageError("--min-ttl must not be negative, got %s", o.MinTTL)
-	}
+	return o.checkBrowser(c, fs, env)
+}
 
+// checkBrowser checks the options of a command that may run a browser
+// login, and fills in the defaults that depend on the environment.
+func (o *Options) checkBrowser(c command, fs *pflag.FlagSet, env Env) error {
+	if c.has(cacheFlags) && o.MinTTL < 0 {
+		return usageError("--min-ttl must not be negative, got %s", o.MinTTL)
+	}
 	success, _ := fs.GetString("success")
+	var err error
 	if o.Success, err = browser.ParseMarker(success); err != nil {
-		return o, failure.Wrap(failure.Usage, "use --success text:STRING, css:SELECTOR or xpath:EXPR", fmt.Errorf("--success: %w", err))
+		return failure.Wrap(failure.Usage, "use --success text:STRING, css:SELECTOR or xpath:EXPR", fmt.Errorf("--success: %w", err))
 	}
 	if o.Timeout <= 0 {
-		return o, usageError("--timeout must be positive, got %s", o.Timeout)
+		return usageError("--timeout must be positive, got %s", o.Timeout)
 	}
 	switch o.Output {
 	case "text", "json", "env":
 	default:
-		return o, usageError("--output must be text, json or env, got %q", o.Output)
+		return usageError("--output must be text, json or env, got %q", o.Output)
 	}
 	for name, p := range map[string]string{"login-path": o.LoginPath, "callback-path": o.CallbackPath,
 		"token-path": o.TokenPath, "whoami-path": o.WhoamiPath} {
 		if p != "" && !strings.HasPrefix(p, "/") {
-			return o, usageError("--%s must start with /, got %q", name, p)
+			return usageError("--%s must start with /, got %q", name, p)
 		}
 	}
 	for _, a := range o.BrowserArgs {
 		if !strings.HasPrefix(a, "--") {
-			return o, usageError("--browser-arg %q must be a switch starting with --", a)
+			return usageError("--browser-arg %q must be a switch starting with --", a)
 		}
 	}
 	if o.VerifyIssuer != "" {
 		if u, err := url.Parse(o.VerifyIssuer); err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname()))) || u.Host == "" {
-			return o, usageError("--verify-issuer must be an https:// issuer URL (http:// on loopback), got %q", o.VerifyIssuer)
+			return usageError("--verify-issuer must be an https:// issuer URL (http:// on loopback), got %q", o.VerifyIssuer)
 		}
 	}
 	if o.RemoteBrowser != "" {
 		if err := checkRemoteBrowser(o.RemoteBrowser, o.InsecureRemoteBrowser); err != nil {
-			return o, err
+			return err
 		}
 	}
 	if o.LoginPath == "" {
-		return o, usageError("--login-path cannot be empty: it starts the login")
+		return usageError("--login-path cannot be empty: it starts the login")
 	}
 	if o.WhoamiPath != "" && o.TokenPath == "" {
 		o.WhoamiPath = "" // nothing to call it with
@@ -289,7 +243,7 @@ func parseOptions(args []string, env Env) (Options, error) {
 			o.Headless = defaultHeadless(env)
 		}
 	}
-	return o, o.defaultProfile(env)
+	return o.defaultProfile(env)
 }
 
 // profileDefault is the value of a bare "logout --profile".
@@ -407,7 +361,3 @@ func defaultHeadless(env Env) bool {
 func usageError(format string, args ...any) error {
 	return failure.New(failure.Usage, "run 'clilogin --help' for usage", format, args...)
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

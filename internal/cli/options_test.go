@@ -230,12 +230,13 @@ func TestRunHelpAndVersionAndCompletion(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--help"}, "clilogin login --backend URL"},
 		{[]string{"login", "--help"}, "--success"},
+		{[]string{"help", "cookies"}, "--format"},
 		{[]string{"version"}, "clilogin "},
-		{[]string{"completion", "bash"}, "complete -F _clilogin clilogin"},
+		{[]string{"completion", "bash"}, "complete -o default -F __start_clilogin clilogin"},
 		{[]string{"completion", "zsh"}, "compdef _clilogin clilogin"},
 		{[]string{"completion", "fish"}, "complete -c clilogin"},
+		{[]string{"completion", "powershell"}, "Register-ArgumentCompleter"},
 	} {
 		var out, errb bytes.Buffer
 		if code := Run(context.Background(), tt.args, envOf(nil), IO{Out: &out, Err: &errb}); code != 0 {
@@ -245,9 +246,64 @@ func TestRunHelpAndVersionAndCompletion(t *testing.T) {
 			t.Errorf("%v: stdout does not contain %q:\n%s", tt.args, tt.want, out.String())
 		}
 	}
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"help"}} {
+		var out, errb bytes.Buffer
+		if code := Run(context.Background(), args, envOf(nil), IO{Out: &out, Err: &errb}); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		for _, c := range commandTable {
+			if !strings.Contains(out.String(), c.name) || !strings.Contains(out.String(), c.short) {
+				t.Errorf("%v does not list %s (%q):\n%s", args, c.name, c.short, out.String())
+			}
+		}
+	}
+}
+
+func TestCompletionOffersEachCommandsOwnFlags(t *testing.T) {
+	complete := func(args ...string) string {
+		var out, errb bytes.Buffer
+		Run(context.Background(), append([]string{"__complete"}, args...), envOf(nil), IO{Out: &out, Err: &errb})
+		return out.String()
+	}
+	for _, tt := range []struct {
+		args     []string
+		want     []string
+		dontWant []string
+	}{
+		{[]string{"cookies", "--"}, []string{"--format", "--min-ttl", "--force", "--backend"}, nil},
+		{[]string{"login", "--"}, []string{"--success", "--username"}, []string{"--format", "--min-ttl", "--force"}},
+		{[]string{"status", "--"}, []string{"--output", "--backend"}, []string{"--success", "--format"}},
+		{[]string{"logout", "--"}, []string{"--profile"}, []string{"--success"}},
+		{[]string{"cookies", "--format", ""}, []string{"netscape", "json", "playwright", "header"}, nil},
+		{[]string{"token", "-o", ""}, []string{"text", "json", "env"}, nil},
+		{[]string{""}, []string{"login", "token", "whoami", "cookies", "exec", "status", "logout", "version", "completion"}, nil},
+	} {
+		got := complete(tt.args...)
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("completing %q: no %s in\n%s", tt.args, w, got)
+			}
+		}
+		for _, w := range tt.dontWant {
+			if strings.Contains(got, w+"\t") || strings.Contains(got, w+"\n") {
+				t.Errorf("completing %q: %s offered, it is not this command's flag:\n%s", tt.args, w, got)
+			}
+		}
+	}
+}
+
+func TestUnknownCommandSuggests(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := Run(context.Background(), []string{"completion", "powershell"}, envOf(nil), IO{Out: &out, Err: &errb}); code != ExitUsage {
-		t.Errorf("completion powershell: exit %d", code)
+	code := Run(context.Background(), []string{"logn", "-b", "https://x.example"}, envOf(nil), IO{Out: &out, Err: &errb})
+	if code != ExitUsage {
+		t.Errorf("exit %d, want %d", code, ExitUsage)
+	}
+	want := "clilogin: error: unknown command \"logn\"\nclilogin: hint: did you mean 'clilogin login'?\n"
+	if errb.String() != want {
+		t.Errorf("stderr = %q, want %q", errb.String(), want)
 	}
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,12 +17,6 @@ import (
 	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
 )
-
-// testJWT is an unsigned JWT with the given exp.
-func testJWT(exp int64) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	return enc([]byte(`{"alg":"none"}`)) + "." + enc([]byte(fmt.Sprintf(`{"sub":"alice","exp":%d}`, exp))) + ".c2ln"
-}
 
 // cliEnv is the environment of a clilogin run in a home of its own.
 func cliEnv(home string) map[string]string {
@@ -53,7 +46,7 @@ func seedCache(t *testing.T, env map[string]string, backend string, e cache.Entr
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := newApp(o, envOf(env), IO{})
+	a, err := newApp(commandNamed(o.Command), o, envOf(env), IO{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +89,7 @@ func TestWhoamiAndStatusEscapeTheIdentity(t *testing.T) {
 		"/user/id": func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, hostile) },
 	})
 	env := cliEnv(t.TempDir())
-	seedCache(t, env, backend, cache.Entry{Token: testJWT(time.Now().Add(time.Hour).Unix()),
+	seedCache(t, env, backend, cache.Entry{Token: testJWT(time.Now().Add(time.Hour)),
 		TokenExpiresAt: time.Now().Add(time.Hour), Identity: hostile})
 	for _, args := range [][]string{{"whoami", "-b", backend}, {"whoami", "-b", backend, "-o", "env"}, {"whoami", "-b", backend, "-o", "json"},
 		{"status"}, {"status", "-o", "json"}, {"token", "-b", backend, "-o", "json"}} {
@@ -119,7 +112,7 @@ func TestErrorExcerptsAreEscaped(t *testing.T) {
 		},
 	})
 	env := cliEnv(t.TempDir())
-	seedCache(t, env, backend, cache.Entry{Token: testJWT(time.Now().Add(time.Hour).Unix()), TokenExpiresAt: time.Now().Add(time.Hour)})
+	seedCache(t, env, backend, cache.Entry{Token: testJWT(time.Now().Add(time.Hour)), TokenExpiresAt: time.Now().Add(time.Hour)})
 	for _, args := range [][]string{{"whoami", "-b", backend}, {"whoami", "-b", backend, "-v", "-o", "json"}} {
 		r := runCLI(t, env, args...)
 		if r.code != ExitRefused {
@@ -166,7 +159,7 @@ func TestOutputEnvQuoting(t *testing.T) {
 		t.Skip("no sh")
 	}
 	identity := "o'brien \"$HOME\" `touch pwned` $(touch pwned)\nline two;"
-	tok := testJWT(time.Now().Add(time.Hour).Unix()) + `'$"`
+	tok := testJWT(time.Now().Add(time.Hour)) + `'$"`
 	backend := backendServer(t, map[string]http.HandlerFunc{
 		"/user/id": func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, identity) },
 	})

@@ -41,6 +41,7 @@ type options struct {
 	cli        string // the clilogin binary
 	jsonPath   string // where the figures go
 	skipHeaded bool
+	only       map[string]bool // scenario IDs to run; empty runs all
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -51,8 +52,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.cli, "clilogin", "../bin/clilogin", "the clilogin binary to measure")
 	fs.StringVar(&o.jsonPath, "json", "../bench/results/bench.json", "write the figures as JSON to this file")
 	fs.BoolVar(&o.skipHeaded, "skip-headed", false, "skip the headed login under Xvfb")
+	only := fs.String("only", "", "run only these scenarios: IDs separated by commas, e.g. relogin-replay,warm-headless-login")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if *only != "" {
+		o.only = map[string]bool{}
+		for _, id := range strings.Split(*only, ",") {
+			o.only[strings.TrimSpace(id)] = true
+		}
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -129,6 +137,9 @@ func benchmark(ctx context.Context, o options, log io.Writer) (*report, error) {
 	rep := newReport(ctx, o, version)
 	b := &bench{opts: o, stack: stack, root: root, log: log}
 	for _, sc := range b.scenarios() {
+		if len(o.only) > 0 && !o.only[sc.id] {
+			continue
+		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("interrupted: %w", ctx.Err())
 		}

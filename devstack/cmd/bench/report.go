@@ -148,6 +148,8 @@ func (rep *report) finish() {
 	rep.Targets = []target{rep.ratioTarget(),
 		rep.timeTarget("token from the cache, median", idTokenCache, 20*time.Millisecond),
 		rep.timeTarget("token via cached cookies, median", idTokenCookies, 60*time.Millisecond),
+		rep.timeTarget("re-login replayed over HTTP, median", idReplay, 60*time.Millisecond),
+		rep.replayRatioTarget(),
 		rep.pssTarget("warm headless login (shell), peak PSS", idWarm, "shell", 220),
 	}
 }
@@ -160,6 +162,19 @@ func (rep *report) ratioTarget() target {
 	}
 	v := warm.median.Seconds() / (bare.median + http.median).Seconds()
 	t.Detail = fmt.Sprintf("%s / (%s + %s)", formatDuration(warm.median), formatDuration(bare.median), formatDuration(http.median))
+	return t.judge(&v)
+}
+
+// replayRatioTarget compares the replayed re-login with clilogin's own
+// warm headless browser login (shell) in the same run.
+func (rep *report) replayRatioTarget() target {
+	t := target{Name: "re-login replayed over HTTP ÷ warm headless login (shell)", Limit: 0.1, Unit: "ratio"}
+	replayed, warm := rep.find(idReplay, "-"), rep.find(idWarm, "shell")
+	if replayed == nil || warm == nil {
+		return t.judge(nil)
+	}
+	v := replayed.median.Seconds() / warm.median.Seconds()
+	t.Detail = fmt.Sprintf("%s / %s", formatDuration(replayed.median), formatDuration(warm.median))
 	return t.judge(&v)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -33,6 +34,7 @@ const (
 	idHeaded       = "warm-headed-login"
 	idTokenCache   = "token-from-cache"
 	idTokenCookies = "token-via-cookies"
+	idReplay       = "relogin-replay"
 	idBare         = "bare-start-close"
 	idHTTPCold     = "plain-http-cold-login"
 	idHTTPWarm     = "plain-http-warm-login"
@@ -88,6 +90,7 @@ func (b *bench) scenarios() []scenario {
 			func(ctx context.Context) ([]sample, error) { return b.headedLogins(ctx, chromium) }},
 		scenario{idTokenCache, "token from the cache", "-", shellPath, b.tokenFromCache},
 		scenario{idTokenCookies, "token via cached cookies", "-", shellPath, b.tokenFromCookies},
+		scenario{idReplay, "re-login replayed over HTTP (no browser)", "-", shellPath, b.replayedLogins},
 	)
 	for _, br := range browsers() {
 		s = append(s, scenario{idBare, "floor: bare start+close", br.name, br.path,
@@ -223,7 +226,8 @@ func (b *bench) warmLogins(ctx context.Context, br browser, display string) ([]s
 	if _, err := b.login(ctx, prime); err != nil {
 		return nil, fmt.Errorf("priming login: %w", err)
 	}
-	warm := invocation{dir: d, profile: profile, display: display, args: b.loginArgs(br, profile, mode...)}
+	// --no-replay: the browser's warm login is measured, not the replay.
+	warm := invocation{dir: d, profile: profile, display: display, args: b.loginArgs(br, profile, append(mode, "--no-replay")...)}
 	return b.repeat(ctx, b.opts.n, paired(func(ctx context.Context, pss bool) (sample, error) {
 		inv := warm
 		inv.pss = pss
@@ -338,6 +342,72 @@ func (b *bench) tokenFromCookies(ctx context.Context) ([]sample, error) {
 	}
 	// The path taken at the end as at the start: no run fell back to a browser.
 	return samples, check()
+}
+
+// replayedLogins: the backend's sessions are gone and the cached token is
+// stale, so each run signs in again; with the IdP's session kept from the
+// priming login, the login is replayed over HTTP and no browser starts.
+// Forgetting the sessions and ageing the token are not timed.
+func (b *bench) replayedLogins(ctx context.Context) ([]sample, error) {
+	d, err := b.dir("replay")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(d)
+	if _, err := b.primeToken(ctx, d); err != nil {
+		return nil, err
+	}
+	stale := func() error {
+		b.stack.ForgetSessions()
+		return ageCache(filepath.Join(d, "home", ".cache", "clilogin"))
+	}
+	const want = "signed in again over HTTP"
+	if err := stale(); err != nil {
+		return nil, err
+	}
+	if err := b.checkPath(ctx, d, want, b.tokenArgs()); err != nil {
+		return nil, err
+	}
+	inv := invocation{dir: d, args: b.tokenArgs()}
+	samples, err := b.repeat(ctx, fastRuns(b.opts.n), func(ctx context.Context) (sample, error) {
+		if err := stale(); err != nil {
+			return sample{}, err
+		}
+		o, err := b.clilogin(ctx, inv)
+		if err != nil {
+			return sample{}, err
+		}
+		_, err = jwt(o.stdout)
+		return o.sample, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := stale(); err != nil {
+		return nil, err
+	}
+	return samples, b.checkPath(ctx, d, want, b.tokenArgs())
+}
+
+// ageCache makes the cached token in dir look expired.
+func ageCache(dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) != 1 {
+		return fmt.Errorf("want one cache entry in %s, got %q (%v)", dir, files, err)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		return err
+	}
+	var e map[string]any
+	if err := json.Unmarshal(b, &e); err != nil {
+		return err
+	}
+	e["token_expires_at"] = time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	if b, err = json.Marshal(e); err != nil {
+		return err
+	}
+	return os.WriteFile(files[0], b, 0o600)
 }
 
 // checkPath runs clilogin once more with -v (not timed) and checks that its

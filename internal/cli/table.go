@@ -1,0 +1,275 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/failure"
+)
+
+// flagGroup is a set of flags that several commands share.
+type flagGroup int
+
+const (
+	backendFlags  flagGroup = 1 << iota // --backend (required), --insecure-http
+	filterFlags                         // --backend (optional: show this backend only), --insecure-http
+	browserFlags                        // everything a browser login needs, -o text|json|env, -v
+	cacheFlags                          // --min-ttl, --force
+	jsonFlags                           // -o text|json
+	cacheDirFlags                       // the command reads or writes the cache
+)
+
+// command is one clilogin command. Adding a command is adding an entry to
+// commandTable: its help, its flags and the function that runs it.
+type command struct {
+	name    string
+	short   string // one line in 'clilogin --help'
+	long    string // the command's own help, after short
+	example string
+	groups  flagGroup
+	// flags defines the command's own flags, beyond its groups.
+	flags func(fs *pflag.FlagSet, o *Options)
+	// args checks the positional arguments; nil allows none.
+	args cobra.PositionalArgs
+	// check validates the command's own options after parsing.
+	check func(o *Options) error
+	run   func(ctx context.Context, a *app) error
+}
+
+func (c command) has(g flagGroup) bool { return c.groups&g != 0 }
+
+// commandTable is every command, in the order 'clilogin --help' lists them.
+var commandTable = []command{
+	{
+		name:  "login",
+		short: "Sign in now through the browser and print who you are",
+		long: `Signs in to the backend now, ignoring the cached token and cookies: opens
+the backend's login path in a Chrome app window on a persistent profile, lets
+you (or clilogin itself, with --username) sign in at the identity provider,
+waits for the success page, fetches the token and the identity, and caches
+them with the backend's cookies.`,
+		example: `  clilogin login -b https://api.example.com
+  CLILOGIN_PASSWORD=… clilogin login -b https://staging.example.com -u smoke@example.com --headless -o json`,
+		groups: backendFlags | browserFlags | cacheDirFlags,
+		run:    runLogin,
+	},
+	{
+		name:  "token",
+		short: "Print a valid token alone on stdout",
+		long: `Prints a valid token alone on stdout: from the cache when it is valid for at
+least --min-ttl; else from the token path with the cached cookies (no
+browser); else through a browser login.`,
+		example: `  curl -H "Authorization: Bearer $(clilogin token -b https://api.example.com)" https://api.example.com/things
+  eval "$(clilogin token -b https://api.example.com -o env)"`,
+		groups: backendFlags | browserFlags | cacheFlags | cacheDirFlags,
+		run:    runToken,
+	},
+	{
+		name:    "whoami",
+		short:   "Print who the backend says you are",
+		long:    `Calls the whoami path with a valid token (same fallbacks as token) and prints the identity.`,
+		example: `  clilogin whoami -b https://api.example.com`,
+		groups:  backendFlags | browserFlags | cacheFlags | cacheDirFlags,
+		run:     runWhoami,
+	},
+	{
+		name:  "cookies",
+		short: "Print the backend's session cookies for other tools",
+		long: `Prints the backend's cookies (same fallbacks as token) as a curl/wget cookie
+file (netscape), JSON, a Playwright storageState file or a Cookie header value.
+The identity provider's cookies are never exported.`,
+		example: `  clilogin cookies -b https://api.example.com > jar.txt && curl -b jar.txt https://api.example.com/things
+  curl -H "Cookie: $(clilogin cookies -b https://api.example.com --format header)" https://api.example.com/things`,
+		groups: backendFlags | browserFlags | cacheFlags | cacheDirFlags,
+		flags: func(fs *pflag.FlagSet, o *Options) {
+			fs.StringVar(&o.Format, "format", "netscape", "netscape (curl -b, wget), json, playwright (storageState) or header (Cookie: value)")
+		},
+		check: func(o *Options) error {
+			if !slices.Contains(cookies.Formats, o.Format) {
+				return usageError("--format must be one of %s, got %q", strings.Join(cookies.Formats, ", "), o.Format)
+			}
+			return nil
+		},
+		run: runCookies,
+	},
+	{
+		name:  "exec",
+		short: "Run a command with CLILOGIN_TOKEN set to a valid token",
+		long: `Runs CMD with CLILOGIN_TOKEN set to a valid token (same fallbacks as token)
+and exits with its exit code (127 when CMD is not found, 128+N when a signal N
+killed it). clilogin's flags come before CMD; everything from CMD on is CMD's.`,
+		example: `  clilogin exec -b https://api.example.com -- sh -c 'curl -H "Authorization: Bearer $CLILOGIN_TOKEN" https://api.example.com/things'`,
+		groups:  backendFlags | browserFlags | cacheFlags | cacheDirFlags,
+		args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("exec needs a command: clilogin exec -b URL -- CMD [ARGS]")
+			}
+			return nil
+		},
+		run: runExec,
+	},
+	{
+		name:  "status",
+		short: "List the cached logins, never a secret",
+		long:  `Lists the cached logins: backend, identity, token expiry, cookie count and profile. It never shows a token or a cookie.`,
+		example: `  clilogin status
+  clilogin status -b https://api.example.com -o json`,
+		groups: filterFlags | jsonFlags | cacheDirFlags,
+		run:    func(_ context.Context, a *app) error { return runStatus(a) },
+	},
+	{
+		name:  "logout",
+		short: "Forget the cached login; --profile also deletes the IdP session",
+		long: `Forgets the backend's cached token and cookies. With --profile it also deletes
+the browser profile, and with it the identity provider's session; --profile=DIR
+deletes a given profile. A directory that does not look like a browser
+profile, or a profile in use, is refused.`,
+		example: `  clilogin logout -b https://api.example.com
+  clilogin logout -b https://api.example.com --profile`,
+		groups: backendFlags | cacheDirFlags,
+		flags: func(fs *pflag.FlagSet, o *Options) {
+			fs.StringVar(&o.Profile, "profile", "", "also delete the browser profile (the IdP session): the default one, or --profile=DIR")
+			fs.Lookup("profile").NoOptDefVal = profileDefault
+		},
+		run: func(_ context.Context, a *app) error { return runLogout(a) },
+	},
+	{
+		name:  "version",
+		short: "Print clilogin's version",
+		run: func(_ context.Context, a *app) error {
+			fmt.Fprintln(a.stdio.Out, "clilogin", version())
+			return nil
+		},
+	},
+}
+
+// overview is the top of 'clilogin --help'.
+const overview = `clilogin signs in to a web backend through a real Chrome window and hands
+the backend's token to the terminal.
+
+Every flag can also be set with CLILOGIN_<FLAG> (e.g. CLILOGIN_BACKEND,
+CLILOGIN_TOKEN_PATH); a flag on the command line wins. The password is never a
+flag: set CLILOGIN_PASSWORD or use --password-stdin.
+
+Exit codes: 0 ok, 1 internal error, 2 usage, 3 timeout, 4 login refused,
+5 backend or IdP unreachable or broken, 6 browser problem, 130 interrupted.`
+
+// newRoot builds the command tree. run is called with the options of the
+// command that runs, after they are parsed and checked; parsed is called
+// first with whatever was parsed, so that a failure can still be reported
+// in the requested output format.
+func newRoot(env Env, stdio IO, run func(c command, o Options) error, parsed func(o Options)) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "clilogin",
+		Short: "Sign in to a web backend through a real Chrome window",
+		Long:  overview,
+		Example: `  clilogin login -b https://api.example.com
+  curl -H "Authorization: Bearer $(clilogin token -b https://api.example.com)" https://api.example.com/things`,
+		Args:          cobra.ArbitraryArgs,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("no command given")
+			}
+			return unknownCommand(cmd, args[0])
+		},
+	}
+	root.SuggestionsMinimumDistance = 2
+	root.SetOut(stdio.Out)
+	root.SetErr(stdio.Err)
+	root.SetFlagErrorFunc(flagError)
+	for _, c := range commandTable {
+		o := &Options{}
+		cmd := &cobra.Command{
+			Use:                   c.name + " [flags]",
+			Short:                 c.short,
+			Long:                  strings.TrimSpace(c.short + ".\n\n" + c.long),
+			Example:               c.example,
+			DisableFlagsInUseLine: true,
+			Args: func(cmd *cobra.Command, args []string) error {
+				if c.args != nil {
+					return c.args(cmd, args)
+				}
+				if len(args) > 0 {
+					return usageError("unexpected argument %q", args[0])
+				}
+				return nil
+			},
+			RunE: func(cmd *cobra.Command, args []string) error {
+				o.Command, o.Args = c.name, args
+				err := o.complete(c, cmd.Flags(), env)
+				parsed(*o)
+				if err != nil {
+					return err
+				}
+				return run(c, *o)
+			},
+		}
+		if c.name == "exec" {
+			cmd.Use = "exec [flags] -- CMD [ARGS]"
+			cmd.Flags().SetInterspersed(false) // CMD's own flags are CMD's
+		}
+		c.addFlags(cmd.Flags(), o)
+		for name, values := range map[string][]string{"output": outputValues(c), "format": cookies.Formats} {
+			_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+		}
+		root.AddCommand(cmd)
+	}
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	return root
+}
+
+// execute runs the command line args on root. A first word that names no
+// command is reported as such before any flag is parsed.
+func execute(ctx context.Context, root *cobra.Command, args []string) error {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && !strings.HasPrefix(args[0], "__") { // __complete: cobra's own
+		if c, _, err := root.Find(args); err == nil && c == root {
+			return unknownCommand(root, args[0])
+		}
+	}
+	root.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
+	return root.ExecuteContext(ctx)
+}
+
+// unknownCommand says that name is no command, suggesting the nearest one.
+func unknownCommand(root *cobra.Command, name string) error {
+	hint := "run 'clilogin --help' for the list of commands"
+	if s := root.SuggestionsFor(name); len(s) > 0 {
+		hint = fmt.Sprintf("did you mean 'clilogin %s'?", s[0])
+	}
+	return failure.New(failure.Usage, hint, "unknown command %q", name)
+}
+
+// outputValues are the values of a command's -o.
+func outputValues(c command) []string {
+	switch {
+	case c.has(browserFlags):
+		return []string{"text", "json", "env"}
+	case c.has(jsonFlags):
+		return []string{"text", "json"}
+	}
+	return nil
+}
+
+// flagError makes a flag that cannot be parsed a usage error.
+func flagError(cmd *cobra.Command, err error) error {
+	return failure.New(failure.Usage, fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath()), "%v", err)
+}
+
+// commandNamed is the table's entry for name; the zero command if none.
+func commandNamed(name string) command {
+	for _, c := range commandTable {
+		if c.name == name {
+			return c
+		}
+	}
+	return command{}
+}

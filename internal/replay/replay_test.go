@@ -1,0 +1,179 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/clilogin/clilogin/internal/browser"
+	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/failure"
+)
+
+// chain is an IdP on localhost and a backend on 127.0.0.1 that do the
+// seed's login as redirects: /login → IdP /authorize → /callback → "ok".
+type chain struct {
+	idp, backend *httptest.Server
+	idpHost      string // localhost:PORT
+	// behaviour
+	idpPage       string // non-empty: /authorize answers this page instead of redirecting
+	callbackCode  int
+	loop          bool
+	httpElsewhere bool
+	sawSession    atomic.Int32 // /authorize requests that carried the IdP session
+	backendSawIdP atomic.Int32 // backend requests that carried an IdP cookie
+}
+
+func newChain(t *testing.T) *chain {
+	c := &chain{callbackCode: 200}
+	c.idp = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/loop" {
+			http.Redirect(w, r, "/loop", http.StatusFound)
+			return
+		}
+		if k, err := r.Cookie("idp_session"); err != nil || k.Value != "alive" {
+			fmt.Fprint(w, `<form><input name=login><input type=password name=password></form>`)
+			return
+		}
+		c.sawSession.Add(1)
+		http.SetCookie(w, &http.Cookie{Name: "idp_session", Value: "alive", Path: "/"}) // refreshed, session-only
+		switch {
+		case c.idpPage != "":
+			fmt.Fprint(w, c.idpPage)
+		case c.loop:
+			http.Redirect(w, r, "/loop", http.StatusFound)
+		case c.httpElsewhere:
+			http.Redirect(w, r, "http://example.invalid/callback", http.StatusFound)
+		default:
+			http.Redirect(w, r, c.backend.URL+"/callback?code=c0de&state="+r.URL.Query().Get("state"), http.StatusFound)
+		}
+	}))
+	t.Cleanup(c.idp.Close)
+	u, _ := url.Parse(c.idp.URL)
+	c.idpHost = "localhost:" + u.Port()
+	c.backend = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie("idp_session"); err == nil {
+			c.backendSawIdP.Add(1)
+		}
+		switch r.URL.Path {
+		case "/login":
+			http.SetCookie(w, &http.Cookie{Name: "state", Value: "s1", Path: "/", HttpOnly: true})
+			http.Redirect(w, r, "http://"+c.idpHost+"/authorize?state=s1", http.StatusFound)
+		case "/callback":
+			if k, err := r.Cookie("state"); err != nil || k.Value != r.URL.Query().Get("state") {
+				http.Error(w, "state mismatch", http.StatusBadRequest)
+				return
+			}
+			if c.callbackCode != 200 {
+				http.Error(w, "boom", c.callbackCode)
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "backend-s3cr3t", Path: "/", HttpOnly: true})
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, "ok")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(c.backend.Close)
+	return c
+}
+
+func (c *chain) config(session string) Config {
+	b, _ := url.Parse(c.backend.URL)
+	m, _ := browser.ParseMarker("text:ok")
+	return Config{Backend: b, LoginPath: "/login", CallbackPath: "/callback", Marker: m,
+		Session: []cookies.Cookie{{Name: "idp_session", Value: session, Domain: "localhost", HostOnly: true, Path: "/"}}}
+}
+
+func TestReplayFollowsTheChainWithTheIdPSession(t *testing.T) {
+	c := newChain(t)
+	res, err := Run(context.Background(), c.config("alive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Backend) != 2 || res.Backend[0].Domain != "127.0.0.1" {
+		t.Errorf("backend cookies = %+v, want state and session of 127.0.0.1", res.Backend)
+	}
+	var got []string
+	for _, k := range res.Backend {
+		got = append(got, k.Name+"="+k.Value)
+	}
+	if !strings.Contains(strings.Join(got, " "), "session=backend-s3cr3t") {
+		t.Errorf("no backend session cookie: %q", got)
+	}
+	if len(res.Session) != 1 || res.Session[0].Name != "idp_session" || res.Session[0].Domain != "localhost" {
+		t.Errorf("IdP session = %+v", res.Session)
+	}
+	if len(res.Hops) != 3 {
+		t.Errorf("hops = %q, want login, authorize, callback", res.Hops)
+	}
+	for _, h := range res.Hops {
+		if strings.Contains(h, "c0de") {
+			t.Errorf("a hop shows the code: %s", h)
+		}
+	}
+	if c.sawSession.Load() != 1 {
+		t.Error("the IdP did not get its session cookie")
+	}
+	if c.backendSawIdP.Load() != 0 {
+		t.Error("the backend got the IdP's cookie")
+	}
+}
+
+func TestReplayGivesUpForTheBrowser(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		session string
+		set     func(c *chain)
+		want    string
+	}{
+		{"the IdP session has ended: its form", "dead", nil, "a sign-in form"},
+		{"a consent page", "alive", func(c *chain) { c.idpPage = `<form><button>Allow</button></form>` }, "a form"},
+		{"a page that needs JavaScript", "alive", func(c *chain) { c.idpPage = `<script>location="/x"</script>` }, "scripts"},
+		{"a callback that refuses", "alive", func(c *chain) { c.callbackCode = 403 }, "403"},
+		{"a redirect loop", "alive", func(c *chain) { c.loop = true }, "more than 20 redirects"},
+		{"http:// off loopback", "alive", func(c *chain) { c.httpElsewhere = true }, "not loopback; not followed in clear text"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newChain(t)
+			if tt.set != nil {
+				tt.set(c)
+			}
+			_, err := Run(context.Background(), c.config(tt.session))
+			if !errors.Is(err, ErrFallback) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want a fallback saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReplayCallback5xxIsTheBackendsFault(t *testing.T) {
+	c := newChain(t)
+	c.callbackCode = 500
+	_, err := Run(context.Background(), c.config("alive"))
+	if errors.Is(err, ErrFallback) || failure.KindOf(err) != failure.Unreachable {
+		t.Fatalf("err = %v (%v), want an unreachable failure, not a fallback", err, failure.KindOf(err))
+	}
+}
+
+func TestReplayStopsAtTheDeadline(t *testing.T) {
+	block := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer block.Close()
+	b, _ := url.Parse(block.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := Run(ctx, Config{Backend: b, LoginPath: "/login"})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the deadline", err)
+	}
+}
