@@ -41,8 +41,8 @@ func (s *streamer) handle(w http.ResponseWriter, r *http.Request) {
 // stops after the bound and closes the connection, so the server cannot
 // write more than the bound plus what the sockets buffer.
 func TestHugeAnswersAreNotReadPastTheBound(t *testing.T) {
-	const huge = 64 << 20  // what a broken or hostile backend may send
-	const most = 24 << 20  // 1 MiB, plus generous socket buffers
+	const huge = 64 << 20 // what a broken or hostile backend may send
+	const most = 24 << 20 // 1 MiB, plus generous socket buffers
 	for _, tt := range []struct {
 		step   string
 		status int
