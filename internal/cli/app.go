@@ -43,6 +43,7 @@ func newApp(o Options, env Env, stdio IO) (*app, error) {
 	if o.Backend != nil {
 		a.name = entryName(o.Backend.Scheme, o.Backend.Host, o.Backend.Path)
 		a.client = api.New(o.Backend, o.Timeout)
+		a.client.TokenField, a.client.WhoamiField = o.TokenField, o.WhoamiField
 	}
 	return a, nil
 }

@@ -61,6 +61,8 @@ func runCommand(ctx context.Context, o Options, env Env, stdio IO, steps *timeli
 		return nil
 	case "completion":
 		return runCompletion(o.Args, stdio.Out)
+	case "check":
+		return runCheck(ctx, o, stdio)
 	}
 	a, err := newApp(o, env, stdio)
 	if err != nil {

@@ -29,6 +29,8 @@ type Options struct {
 	CallbackPath string
 	TokenPath    string
 	WhoamiPath   string
+	TokenField   string // the JSON field with the token, when the usual names do not fit
+	WhoamiField  string // the JSON field with the identity
 	Success      browser.Marker
 	Timeout      time.Duration
 
@@ -76,6 +78,7 @@ var commands = map[string]command{
 	"exec":       {backend: true, browser: true, cached: true},
 	"status":     {},
 	"logout":     {backend: true},
+	"check":      {backend: true},
 	"version":    {},
 	"completion": {},
 }
@@ -102,6 +105,9 @@ func flagSet(cmd string, o *Options) *pflag.FlagSet {
 		fs.StringVar(&o.Profile, "profile", "", "also delete the browser profile (the IdP session): the default one, or --profile=DIR")
 		fs.Lookup("profile").NoOptDefVal = profileDefault
 		return fs
+	case "check":
+		checkFlags(fs, o)
+		return fs
 	case "cookies":
 		fs.StringVar(&o.Format, "format", "netscape", "netscape (curl -b, wget), json, playwright (storageState) or header (Cookie: value)")
 	}
@@ -116,6 +122,8 @@ func flagSet(cmd string, o *Options) *pflag.FlagSet {
 	fs.StringVar(&o.CallbackPath, "callback-path", "/callback", "path the IdP redirects back to")
 	fs.StringVar(&o.TokenPath, "token-path", "/user/token", `path that answers the token ("" skips it)`)
 	fs.StringVar(&o.WhoamiPath, "whoami-path", "/user/id", `path that answers who the token is ("" skips it)`)
+	fs.StringVar(&o.TokenField, "token-field", "", "JSON field of the token path's answer that holds the token (default: access_token, id_token, token or jwt)")
+	fs.StringVar(&o.WhoamiField, "whoami-field", "", "JSON field of the whoami path's answer that holds the identity (default: email, preferred_username, name or sub)")
 	fs.String("success", "text:ok", "how the success page is recognised: text:STRING, css:SELECTOR or xpath:EXPR")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "time limit of the whole login")
 	fs.StringVar(&o.Profile, "profile", "", "browser profile directory (default <config dir>/clilogin/profiles/<host_port>)")
@@ -228,6 +236,9 @@ func parseOptions(args []string, env Env) (Options, error) {
 	o.Backend = u
 	if o.Command == "logout" {
 		return o, nil // the profile to delete, if any, is chosen by logout
+	}
+	if o.Command == "check" {
+		return o, checkOptions(o)
 	}
 	if !c.browser {
 		return o, o.defaultProfile(env)

@@ -14,6 +14,7 @@ the backend's token to the terminal.
 
 Usage:
   clilogin login --backend URL [flags]    sign in through the browser and print who you are
+  clilogin check --backend URL            check the backend's login, token and whoami paths without a browser
   clilogin version                        print the version
   clilogin completion bash|zsh|fish       print a shell completion script
 
