@@ -34,6 +34,16 @@ type framework struct {
 	warmFails string
 }
 
+// callbackAt is the backend's callback URL.
+func (fw framework) callbackAt() string {
+	for i, p := range fw.paths {
+		if p == "--callback-path" {
+			return fw.url + fw.paths[i+1]
+		}
+	}
+	return fw.url + "/callback"
+}
+
 // listen is a loopback listener on a free port, and its file to hand to a
 // child process (as fd 3): no fixed port, no race for it.
 func listen(t *testing.T) (net.Listener, *os.File, string) {
@@ -233,6 +243,17 @@ func TestFrameworkBackends(t *testing.T) {
 			if n := strings.Count(chk.stdout, "\n"); n != 6 || strings.Contains(chk.stdout, "fail") {
 				t.Errorf("check: want 6 lines, none failed:\n%s", chk.stdout)
 			}
+
+			t.Logf("clilogin check -b %s %s:\n%s", fw.url, strings.Join(fw.paths, " "), chk.stdout)
+			// The same backend, told a wrong callback path and a login path
+			// that is not one.
+			bad := cli("check", "--backend", fw.url, "--callback-path", "/oidc/callback", "--login-path", "/nope")
+			wantCode(t, bad, 5)
+			wantContains(t, "check with a wrong login path", bad.stdout, "pass --login-path")
+			bad = cli(append([]string{"check", "--backend", fw.url}, append(fw.paths, "--callback-path", "/oidc/callback")...)...)
+			wantCode(t, bad, 5)
+			wantContains(t, "check with a wrong callback path", bad.stdout, "fix: pass --callback-path "+strings.TrimPrefix(fw.callbackAt(), fw.url))
+			t.Logf("clilogin check with --callback-path /oidc/callback:\n%s%s", bad.stdout, bad.stderr)
 
 			for _, r := range []result{cold, warm, who, jar, chk} {
 				if strings.Contains(r.stdout+r.stderr, token) || strings.Contains(r.stderr, password) {

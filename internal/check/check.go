@@ -185,7 +185,7 @@ func (r *runner) login(ctx context.Context) (Step, *url.URL) {
 		case a.status >= 300 && a.status < 400 && a.location != nil:
 		case a.status >= 400:
 			return fail(fmt.Sprintf("%s answered %s instead of a redirect to the IdP", r.c.LoginPath, a.what()),
-				"the login path should answer a redirect to the IdP; check the backend's logs, or --login-path")
+				"pass --login-path with the path that redirects to the IdP (a login path needs no session); if it is that path, check the backend's logs")
 		default:
 			return fail(fmt.Sprintf("%s answered %s, not a redirect to the IdP", r.c.LoginPath, a.what()),
 				"pass --login-path with the path that redirects to the IdP (not a page with a sign-in button)")
