@@ -43,8 +43,8 @@ func backend(t *testing.T, idpURL, callback string, routes map[string]http.Handl
 		q := url.Values{"client_id": {"app"}, "response_type": {"code"}, "redirect_uri": {self + callback}, "state": {"s3cr3tstate"}}
 		http.Redirect(w, r, idpURL+"/oidc/auth?"+q.Encode(), http.StatusFound)
 	})
-	mux.HandleFunc("/user/token", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no session", 401) })
-	mux.HandleFunc("/user/id", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no token", 401) })
+	mux.HandleFunc("/user/token", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no session", http.StatusUnauthorized) })
+	mux.HandleFunc("/user/id", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no token", http.StatusUnauthorized) })
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h, ok := routes[r.URL.Path]; ok {
 			h(w, r)
