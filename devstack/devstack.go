@@ -47,6 +47,16 @@ type Config struct {
 	// to inject faults in tests: errors, wrong answers, delays, redirects.
 	BackendFault func(http.Handler) http.Handler
 	IdPFault     func(http.Handler) http.Handler
+
+	// Clients are more OAuth clients the IdP knows, for backends other
+	// than the reference one (the seed's Flask backend, other frameworks').
+	Clients []Client
+}
+
+// Client is an OAuth client registered at the IdP.
+type Client struct {
+	ID, Secret   string
+	RedirectURIs []string
 }
 
 // DemoUser is the user of a stack started with no users.
@@ -104,6 +114,7 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 		sessionOnly:  c.SessionOnly,
 		tokenTTL:     c.TokenTTL,
 		logger:       c.Logger,
+		clients:      c.Clients,
 	}
 	var idp http.Handler
 	switch c.IdP {

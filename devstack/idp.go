@@ -29,6 +29,7 @@ type idpConfig struct {
 	sessionOnly  bool // Dex's session cookie without Max-Age
 	tokenTTL     time.Duration
 	logger       *slog.Logger
+	clients      []Client // more clients
 }
 
 // newIdP builds an in-process Dex server with an in-memory store, static
@@ -51,12 +52,16 @@ func newIdP(ctx context.Context, c idpConfig) (http.Handler, error) {
 	}
 
 	store := memory.New(c.logger)
-	store = storage.WithStaticClients(store, []storage.Client{{
+	clients := []storage.Client{{
 		ID:           c.clientID,
 		Secret:       c.clientSecret,
 		RedirectURIs: []string{c.redirectURI},
 		Name:         "clilogin reference backend",
-	}})
+	}}
+	for _, more := range c.clients {
+		clients = append(clients, storage.Client{ID: more.ID, Secret: more.Secret, RedirectURIs: more.RedirectURIs, Name: more.ID})
+	}
+	store = storage.WithStaticClients(store, clients)
 	store = storage.WithStaticPasswords(store, passwords, c.logger)
 	store = storage.WithStaticConnectors(store, []storage.Connector{{
 		ID:   "local",

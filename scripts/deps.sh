@@ -13,6 +13,13 @@ if [ "$what" = test ]; then
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+  # The seed article's Flask backend and the FastAPI backend of the e2e
+  # suite, on Debian's Python.
+  for m in flask:python3-flask requests_oauthlib:python3-requests-oauthlib jwt:python3-jwt \
+           cryptography:python3-cryptography fastapi:python3-fastapi uvicorn:python3-uvicorn \
+           authlib:python3-authlib itsdangerous:python3-itsdangerous httpx:python3-httpx; do
+    /usr/bin/python3 -c "import ${m%%:*}" >/dev/null 2>&1 || pkgs+=("${m#*:}")
+  done
 fi
 if ! command -v go >/dev/null 2>&1; then
   echo "deps: error: Go is not installed; get Go 1.25 or newer from https://go.dev/dl/" >&2

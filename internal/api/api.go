@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/go-resty/resty/v2"
 
@@ -29,6 +28,10 @@ const maxBody = 1 << 20
 
 // Client calls one backend.
 type Client struct {
+	// TokenField and WhoamiField name the JSON field that holds the token
+	// and the identity in an object answer; empty means the usual names.
+	TokenField, WhoamiField string
+
 	backend *url.URL
 	http    *resty.Client
 }
@@ -47,6 +50,9 @@ func New(backend *url.URL, timeout time.Duration) *Client {
 			}
 			return nil
 		}))
+	// Every answer is read through the bound, whatever its status: the
+	// connection is closed after maxBody bytes.
+	r.SetResponseBodyLimit(maxBody)
 	r.SetLogger(discardLogger{})
 	return &Client{backend: backend, http: r}
 }
@@ -59,7 +65,8 @@ func (c *Client) URL(path string) string {
 	return u.String()
 }
 
-// Token fetches the token from path with the backend's cookies.
+// Token fetches the token from path with the backend's cookies. The answer
+// is judged by its content, not its Content-Type (see Answer.Token).
 func (c *Client) Token(ctx context.Context, path string, cs []cookies.Cookie) (string, error) {
 	target := c.URL(path)
 	u, _ := url.Parse(target) // built from a parsed URL
@@ -79,82 +86,60 @@ func (c *Client) Token(ctx context.Context, path string, cs []cookies.Cookie) (s
 	for _, k := range cs {
 		secrets = append(secrets, k.Value)
 	}
-	body, err := c.answer("token", path, resp, secrets...)
-	if err != nil {
+	if err := c.status("token", path, resp, secrets...); err != nil {
 		return "", err
 	}
-	tok := strings.TrimSpace(body)
-	switch {
-	case tok == "":
-		return "", failure.New(failure.Unreachable, "check --token-path; the backend should answer the token as plain text",
-			"the backend's token path %s answered an empty body", path)
-	case strings.IndexFunc(tok, unicode.IsSpace) >= 0:
-		return "", failure.New(failure.Unreachable, "check --token-path; the backend should answer the token alone as plain text",
-			"the backend's token path %s answered text that is not a token", path)
-	}
-	return tok, nil
+	return answerOf("token", path, resp, secrets).Token(c.TokenField)
 }
 
 // WhoAmI calls path with the bearer token and returns the identity it
-// answers, as it is (plain text or JSON), without surrounding white space.
+// answers (see Answer.Identity).
 func (c *Client) WhoAmI(ctx context.Context, path, token string) (string, error) {
 	target := c.URL(path)
 	resp, err := c.http.R().SetContext(ctx).SetAuthToken(token).Get(target)
 	if err != nil {
 		return "", transportError("whoami", target, err)
 	}
-	body, err := c.answer("whoami", path, resp, token)
-	if err != nil {
+	if err := c.status("whoami", path, resp, token); err != nil {
 		return "", err
 	}
-	id := strings.TrimSpace(body)
-	if id == "" {
-		return "", failure.New(failure.Unreachable, "check --whoami-path",
-			"the backend's whoami path %s answered an empty body", path)
-	}
-	return id, nil
+	return answerOf("whoami", path, resp, []string{token}).Identity(c.WhoamiField)
 }
 
-// answer checks an answer of the backend and returns its body.
+func answerOf(step, path string, resp *resty.Response, secrets []string) Answer {
+	return Answer{Step: step, Path: path, ContentType: resp.Header().Get("Content-Type"), Body: resp.Body(), secrets: secrets}
+}
+
+// status checks the status of an answer of the backend: a redirect, a
+// refusal or an error is an error.
 // secrets are what the request carried: an error body that echoes them
 // back is shown without them.
-func (c *Client) answer(step, path string, resp *resty.Response, secrets ...string) (string, error) {
+func (c *Client) status(step, path string, resp *resty.Response, secrets ...string) error {
 	code := resp.StatusCode()
 	switch {
 	case code >= 300 && code < 400:
 		loc := redact.URL(resp.Header().Get("Location"))
 		if step == "token" {
-			return "", failure.New(failure.Refused, "the backend's session has ended; run clilogin login again",
+			return failure.New(failure.Refused, "the backend's session has ended; run clilogin login again",
 				"the backend redirected %s to %s instead of answering the token (session not accepted)", path, loc)
 		}
-		return "", failure.New(failure.Unreachable, "the bearer token is sent to the backend's own origin only; check --backend and --whoami-path",
+		return failure.New(failure.Unreachable, "the bearer token is sent to the backend's own origin only; check --backend and --whoami-path",
 			"the backend redirected %s to %s; not followed", path, loc)
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		what := "the session cookies"
 		if step == "whoami" {
 			what = "the token"
 		}
-		return "", failure.New(failure.Refused, "run clilogin login again; if it keeps failing, the backend does not accept this login",
+		return failure.New(failure.Refused, "run clilogin login again; if it keeps failing, the backend does not accept this login",
 			"the backend refused %s at %s: %s%s", what, path, resp.Status(), excerpt(resp, secrets))
 	case code == http.StatusNotFound:
-		return "", failure.New(failure.Unreachable, fmt.Sprintf("check --%s-path, or set it to \"\" to skip this step", step),
+		return failure.New(failure.Unreachable, fmt.Sprintf("check --%s-path, or set it to \"\" to skip this step", step),
 			"the backend has no %s (404)", path)
 	case code >= 400:
-		return "", failure.New(failure.Unreachable, "the backend is failing; try again later or ask its owners",
+		return failure.New(failure.Unreachable, "the backend is failing; try again later or ask its owners",
 			"the backend answered %s at %s%s", resp.Status(), path, excerpt(resp, secrets))
 	}
-	if len(resp.Body()) > maxBody {
-		return "", failure.New(failure.Unreachable, fmt.Sprintf("check --%s-path", step),
-			"the backend's %s answer is larger than %d bytes", path, maxBody)
-	}
-	if mt, _, _ := mime.ParseMediaType(resp.Header().Get("Content-Type")); mt == "text/html" {
-		hint := fmt.Sprintf("check --%s-path; the backend should answer plain text", step)
-		if step == "token" {
-			hint = "the backend may not have accepted the session; run clilogin login again, or check --token-path"
-		}
-		return "", failure.New(failure.Unreachable, hint, "the backend answered an HTML page at %s, not a %s", path, step)
-	}
-	return string(resp.Body()), nil
+	return nil
 }
 
 // excerpt returns a short, single-line start of a non-HTML error body, which
@@ -182,6 +167,10 @@ func transportError(step, target string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return failure.New(failure.Timeout, "the backend is slow or unreachable; try again or raise --timeout",
 			"timed out waiting for the backend's %s answer at %s", step, redact.URL(target))
+	}
+	if errors.Is(err, resty.ErrResponseBodyTooLarge) {
+		return failure.New(failure.Unreachable, fmt.Sprintf("check --%s-path: it should answer a short token or identity", step),
+			"the backend's %s answer at %s is larger than %d bytes; not read further", step, redact.URL(target), maxBody)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

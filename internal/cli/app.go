@@ -60,6 +60,7 @@ func newApp(c command, o Options, env Env, stdio IO) (*app, error) {
 	if o.Backend != nil {
 		a.name = entryName(o.Backend)
 		a.client = api.New(o.Backend, o.Timeout)
+		a.client.TokenField, a.client.WhoamiField = o.TokenField, o.WhoamiField
 	}
 	return a, nil
 }

@@ -29,6 +29,8 @@ type Options struct {
 	CallbackPath string
 	TokenPath    string
 	WhoamiPath   string
+	TokenField   string // the JSON field with the token, when the usual names do not fit
+	WhoamiField  string // the JSON field with the identity
 	Success      browser.Marker
 	Timeout      time.Duration
 
@@ -93,6 +95,8 @@ func (c command) addFlags(fs *pflag.FlagSet, o *Options) {
 	fs.StringVar(&o.CallbackPath, "callback-path", "/callback", "path the IdP redirects back to")
 	fs.StringVar(&o.TokenPath, "token-path", "/user/token", `path that answers the token ("" skips it)`)
 	fs.StringVar(&o.WhoamiPath, "whoami-path", "/user/id", `path that answers who the token is ("" skips it)`)
+	fs.StringVar(&o.TokenField, "token-field", "", "JSON field of the token path's answer that holds the token (default: access_token, id_token, token or jwt)")
+	fs.StringVar(&o.WhoamiField, "whoami-field", "", "JSON field of the whoami path's answer that holds the identity (default: email, preferred_username, name or sub)")
 	fs.String("success", "text:ok", "how the success page is recognised: text:STRING, css:SELECTOR or xpath:EXPR")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "time limit of the whole login")
 	fs.StringVar(&o.Profile, "profile", "", "browser profile directory (default <config dir>/clilogin/profiles/<host_port>)")
@@ -182,7 +186,7 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 		}
 	}
 	if !c.has(browserFlags) {
-		if o.Backend != nil && c.name != "logout" { // logout chooses the profile to delete itself
+		if o.Backend != nil && c.has(cacheDirFlags) && c.name != "logout" { // logout chooses the profile to delete itself
 			return o.defaultProfile(env)
 		}
 		return nil

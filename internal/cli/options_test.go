@@ -129,6 +129,27 @@ func TestParseOptions(t *testing.T) {
 			},
 		},
 		{
+			name: "--token-field and --whoami-field, and their variables",
+			args: []string{"token", "-b", "https://x.example", "--token-field", "data.jwt"},
+			env:  map[string]string{"DISPLAY": ":0", "CLILOGIN_TOKEN_FIELD": "ignored", "CLILOGIN_WHOAMI_FIELD": "login"},
+			check: func(t *testing.T, o Options) {
+				if o.TokenField != "data.jwt" || o.WhoamiField != "login" {
+					t.Errorf("token field %q whoami field %q", o.TokenField, o.WhoamiField)
+				}
+			},
+		},
+		{
+			name: "check takes the paths, --timeout and -o",
+			args: []string{"check", "-b", "http://127.0.0.1:5000/", "--callback-path", "/auth", "-o", "json"},
+			env:  map[string]string{"CLILOGIN_TOKEN_PATH": "/api/token"},
+			check: func(t *testing.T, o Options) {
+				if o.Backend.String() != "http://127.0.0.1:5000" || o.CallbackPath != "/auth" || o.TokenPath != "/api/token" ||
+					o.LoginPath != "/login" || o.WhoamiPath != "/user/id" || o.Output != "json" || o.Timeout != 10*time.Second {
+					t.Errorf("%+v", o)
+				}
+			},
+		},
+		{
 			name: "http elsewhere with --insecure-http",
 			args: []string{"login", "-b", "http://intranet.example", "--insecure-http", "-o", "json", "-v"},
 			env:  display,
@@ -189,6 +210,10 @@ func TestParseOptionsRefuses(t *testing.T) {
 		{"remote browser ws off loopback", []string{"login", "-b", "https://x.example", "--remote-browser", "ws://chrome:9222/devtools/browser/x"}, nil, "not on loopback"},
 		{"bad css selector", []string{"login", "-b", "https://x.example", "--success", "css:[[["}, nil, "--success"},
 		{"bad xpath", []string{"login", "-b", "https://x.example", "--success", "xpath:!!bad"}, nil, "--success"},
+		{"check without backend", []string{"check"}, nil, "--backend is required"},
+		{"check -o env", []string{"check", "-b", "https://x.example", "-o", "env"}, nil, "--output must be text or json"},
+		{"check relative path", []string{"check", "-b", "https://x.example", "--callback-path", "cb"}, nil, "--callback-path must start with /"},
+		{"check takes no browser flags", []string{"check", "-b", "https://x.example", "--headless"}, nil, "unknown flag: --headless"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,6 +257,8 @@ func TestRunHelpAndVersionAndCompletion(t *testing.T) {
 	}{
 		{[]string{"login", "--help"}, "--success"},
 		{[]string{"help", "cookies"}, "--format"},
+		{[]string{"login", "--help"}, "--token-field"},
+		{[]string{"check", "--help"}, "--callback-path"},
 		{[]string{"version"}, "clilogin "},
 		{[]string{"completion", "bash"}, "complete -o default -F __start_clilogin clilogin"},
 		{[]string{"completion", "zsh"}, "compdef _clilogin clilogin"},

@@ -140,6 +140,22 @@ profile, or a profile in use, is refused.`,
 		run: func(_ context.Context, a *app) error { return runLogout(a) },
 	},
 	{
+		name:  "check",
+		short: "Check the backend's login contract without a browser",
+		long: `Walks the backend's contract as far as plain HTTP can, without a browser,
+and says step by step what is right and what is wrong, with the flag or fix
+that would help: the backend answers; the login path redirects to an identity
+provider (and its discovery document is reachable); the redirect_uri shows the
+callback path; the token path without a session, and the whoami path without a
+token, are refused. Exit 0 when every step looks right, 5 otherwise.`,
+		example: `  clilogin check -b https://api.example.com
+  clilogin check -b http://127.0.0.1:5000 --callback-path /auth -o json`,
+		groups: backendFlags | jsonFlags,
+		flags:  checkFlags,
+		check:  checkOptions,
+		run:    func(ctx context.Context, a *app) error { return runCheck(ctx, a.o, a.stdio) },
+	},
+	{
 		name:  "version",
 		short: "Print clilogin's version",
 		run: func(_ context.Context, a *app) error {

@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/clilogin/clilogin/internal/check"
+	"github.com/clilogin/clilogin/internal/failure"
+)
+
+// checkFlags are the flags of clilogin check: the backend's paths (-o
+// comes with its group).
+func checkFlags(fs *pflag.FlagSet, o *Options) {
+	fs.StringVar(&o.LoginPath, "login-path", "/login", "path that starts the login")
+	fs.StringVar(&o.CallbackPath, "callback-path", "/callback", "path the IdP redirects back to")
+	fs.StringVar(&o.TokenPath, "token-path", "/user/token", `path that answers the token ("" skips it)`)
+	fs.StringVar(&o.WhoamiPath, "whoami-path", "/user/id", `path that answers who the token is ("" skips it)`)
+	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "time limit of each request")
+}
+
+func checkOptions(o *Options) error {
+	if o.Timeout <= 0 {
+		return usageError("--timeout must be positive, got %s", o.Timeout)
+	}
+	for name, p := range map[string]string{"login-path": o.LoginPath, "callback-path": o.CallbackPath,
+		"token-path": o.TokenPath, "whoami-path": o.WhoamiPath} {
+		if p != "" && !strings.HasPrefix(p, "/") {
+			return usageError("--%s must start with /, got %q", name, p)
+		}
+	}
+	if o.LoginPath == "" || o.CallbackPath == "" {
+		return usageError("--login-path and --callback-path cannot be empty")
+	}
+	return nil
+}
+
+// runCheck walks the backend's contract without a browser: one line per
+// step on stdout; exit 5 when a step failed.
+func runCheck(ctx context.Context, o Options, stdio IO) error {
+	steps := check.Run(ctx, check.Config{Backend: o.Backend, LoginPath: o.LoginPath, CallbackPath: o.CallbackPath,
+		TokenPath: o.TokenPath, WhoamiPath: o.WhoamiPath, Timeout: o.Timeout})
+	if ctx.Err() != nil {
+		return failure.Wrap(failure.Interrupted, "", ctx.Err())
+	}
+	failed := check.Failed(steps)
+	if o.Output == "json" {
+		if err := writeJSON(stdio.Out, struct {
+			Backend string       `json:"backend"`
+			OK      bool         `json:"ok"`
+			Steps   []check.Step `json:"steps"`
+		}{o.Backend.Redacted(), !failed, steps}); err != nil {
+			return err
+		}
+		if failed {
+			return exitCode(ExitUnreachable)
+		}
+		return nil
+	}
+	w := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
+	n := 0
+	for _, s := range steps {
+		line := s.Detail
+		if s.Fix != "" {
+			line += "; fix: " + s.Fix
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Status, s.Name, oneLine(line))
+		if s.Status == check.Fail {
+			n++
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if failed {
+		return failure.New(failure.Unreachable, "the lines marked fail above say what to change",
+			"%d of %d checks failed: clilogin cannot log in to %s as it is", n, len(steps), o.Backend.Redacted())
+	}
+	return nil
+}
