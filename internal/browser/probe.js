@@ -79,8 +79,9 @@
   };
   const shortText = (el) => visible(el) && text(el).length > 0 && text(el).length < 300;
   const errors = [];
-  for (const el of all(errSel).filter(shortText).concat(all("p, span, div, li, small, strong, em, label").filter((el) =>
-    shortText(el) && red(el) && el.children.length === 0 && !el.closest("a, button")))) {
+  const notControl = (el) => !el.closest("a, button, [role=button], select, label") && !/^(INPUT|TEXTAREA)$/.test(el.tagName);
+  for (const el of all(errSel).filter((el) => shortText(el) && notControl(el)).concat(all("p, span, div, li, small, strong, em, label").filter((el) =>
+    shortText(el) && red(el) && el.children.length === 0 && notControl(el)))) {
     if (!errors.includes(text(el)) && !errors.some((e) => e.includes(text(el)))) errors.push(text(el));
     if (errors.length >= 5) break;
   }
