@@ -10,6 +10,7 @@ if [ "$what" = test ]; then
   [ -x /usr/lib/chromium/chromium ] || pkgs+=(chromium)
   [ -x /usr/lib/chromium/chromium-headless-shell ] || pkgs+=(chromium-headless-shell)
   command -v Xvfb >/dev/null 2>&1 || pkgs+=(xvfb)
+  [ -x /usr/bin/glewlwyd ] || pkgs+=(glewlwyd) # an IdP with a single-page login, for the e2e tests
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)

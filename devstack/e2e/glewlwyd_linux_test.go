@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -217,21 +216,40 @@ func freePort(t *testing.T) int {
 }
 
 // Glewlwyd's own single-page login: sign-in, scope consent (the unticked
-// scopes are ticked) and "continue", all in one document; then a warm login
-// with no credentials passes its continue step alone.
+// scopes are ticked) and "continue", all in one document. Cold logins in a
+// row never see a false refusal; a warm login with no credentials passes
+// the continue step alone; a headed login under Xvfb works the same.
 func TestLoginGlewlwydIdP(t *testing.T) {
 	need(t, "Chromium", browserPaths["shell"])
 	g := startGlewlwyd(t)
 	s := newStack(t, devstack.Config{External: g.register(t)})
-	profile := filepath.Join(t.TempDir(), "p")
-	artifacts := "/tmp/i12/art" // DEBUG
-	cold := clilogin(t, run{args: loginArgs(s.BackendURL, profile, "-v", "--artifacts", artifacts, "--expect-identity", devstack.DemoUser.Email),
-		env: []string{"CLILOGIN_PASSWORD=" + password}})
-	if cold.code != 0 {
-		shots, _ := filepath.Glob(filepath.Join(artifacts, "*"))
-		t.Fatalf("cold login: %s\nartifacts: %q", cold, shots)
-	}
-	t.Logf("cold login:\n%s", cold.stderr)
-	wantContains(t, "stdout", cold.stdout, "as "+devstack.DemoUser.Email)
-	_ = strings.Contains
+	user := devstack.DemoUser.Email
+
+	wrong := clilogin(t, run{args: loginArgs(s.BackendURL, filepath.Join(t.TempDir(), "p")), env: []string{"CLILOGIN_PASSWORD=wrong-password"}})
+	wantCode(t, wrong, 4)
+	wantContains(t, "stderr", wrong.stderr, "the identity provider refused the sign-in: ")
+	wantContains(t, "stderr", wrong.stderr, "Authentication error")
+
+	var profile string
+	first := coldLogins(t, "glewlwyd", func(p string) run {
+		profile = p
+		return run{args: loginArgs(s.BackendURL, p, "-v", "--expect-identity", user), env: []string{"CLILOGIN_PASSWORD=" + password}}
+	})
+	wantContains(t, "-v log", first.stderr, "passed consent")
+	wantContains(t, "-v log", first.stderr, "ticked 2 scopes, clicked Grant access")
+	wantContains(t, "-v log", first.stderr, "passed continue")
+
+	warm := clilogin(t, run{args: []string{"login", "--backend", s.BackendURL, "--headless", "--profile", profile, "--timeout", "30s", "-v"}})
+	wantCode(t, warm, 0)
+	wantContains(t, "stdout", warm.stdout, "as "+user)
+	wantContains(t, "-v log", warm.stderr, "passed continue")
+
+	t.Run("headed under Xvfb", func(t *testing.T) {
+		need(t, "Chromium", browserPaths["chromium"])
+		display := startXvfb(t)
+		r := clilogin(t, run{args: []string{"login", "--backend", s.BackendURL, "--headless=false", "--browser", browserPaths["chromium"],
+			"--username", user, "--profile", filepath.Join(t.TempDir(), "p"), "--timeout", "60s", "--expect-identity", user},
+			env: []string{"CLILOGIN_PASSWORD=" + password, "DISPLAY=" + display}})
+		wantCode(t, r, 0)
+	})
 }

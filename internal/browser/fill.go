@@ -76,14 +76,14 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		}
 		return failure.New(failure.Refused,
 			"pass --username (and the password in CLILOGIN_PASSWORD or via --password-stdin), or run with a window",
-			"the identity provider asks for a sign-in (%q) at %s, and a headless login has nobody to answer it", p.Title, redact.URL(p.Href))
+			"the identity provider asks for a sign-in at %s (%q), and a headless login has nobody to answer it", redact.URL(p.Href), p.Title)
 	case k.approval && c.NoConsent:
 		if !c.Headless {
 			f.person = true
 			return nil
 		}
 		return failure.New(failure.Refused, "drop --no-consent, or approve once in a window (without --headless)",
-			"the identity provider asks for consent (%q) at %s, and --no-consent forbids approving it", p.Title, redact.URL(p.Href))
+			"the identity provider asks for consent at %s (%q), and --no-consent forbids approving it", redact.URL(p.Href), p.Title)
 	}
 
 	a, err := k.action(c, p)

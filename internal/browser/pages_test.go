@@ -134,7 +134,7 @@ func TestConsentWithoutCredentials(t *testing.T) {
 		edit  func(*Config)
 		want  string
 	}{
-		{"sign-in form, headless", "one-page.html", noCredentials, `asks for a sign-in ("Sign in")`},
+		{"sign-in form, headless", "one-page.html", noCredentials, `/one-page.html ("Sign in"), and a headless login has nobody`},
 		{"consent with --no-consent, headless", "consent.html", func(c *Config) { noCredentials(c); c.NoConsent = true }, "forbids approving it"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
