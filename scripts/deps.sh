@@ -11,6 +11,7 @@ if [ "$what" = test ]; then
   [ -x /usr/lib/chromium/chromium-headless-shell ] || pkgs+=(chromium-headless-shell)
   command -v Xvfb >/dev/null 2>&1 || pkgs+=(xvfb)
   [ -x /usr/bin/glewlwyd ] || pkgs+=(glewlwyd) # an IdP with a single-page login, for the e2e tests
+  [ -f /usr/lib/apache2/modules/mod_auth_openidc.so ] || pkgs+=(libapache2-mod-auth-openidc)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)
