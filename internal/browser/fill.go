@@ -64,8 +64,8 @@ func (f *filler) step(ctx context.Context, p probe) error {
 	}
 
 	k, ok := f.kinds[p.Kind]
-	if !ok { // a page the model does not know: the person's
-		f.person = true
+	if !ok { // a page the model does not know: the person's, if any
+		f.person = c.Username == ""
 		return nil
 	}
 	switch {

@@ -95,8 +95,11 @@ func TestStuckStateIsGivenUp(t *testing.T) {
 // browser leaves the page; an error the submit produced still is.
 func TestNoticeBeforeSubmitIsNotARefusal(t *testing.T) {
 	needBrowser(t)
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 4; i++ {
 		f := newFlow(t, "notice.html")
+		if i%2 == 1 { // marked only by role=alert, like an error
+			f.idp.subst = []string{`class="message message-warning alert" `, ""}
+		}
 		_, log, err := f.login(t, nil)
 		if err != nil {
 			t.Fatalf("run %d: Login: %v\n%s", i, err, log)

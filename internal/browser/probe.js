@@ -80,8 +80,13 @@
   const shortText = (el) => visible(el) && text(el).length > 0 && text(el).length < 300;
   const errors = [];
   const notControl = (el) => !el.closest("a, button, [role=button], select, label") && !/^(INPUT|TEXTAREA)$/.test(el.tagName);
-  for (const el of all(errSel).filter((el) => shortText(el) && notControl(el)).concat(all("p, span, div, li, small, strong, em, label").filter((el) =>
-    shortText(el) && red(el) && el.children.length === 0 && notControl(el)))) {
+  // A notice (info, warning) or a progress line is not an error.
+  const classes = (el) => { let c = ""; for (let e = el; e && e !== document.body; e = e.parentElement) c += " " + (e.getAttribute("class") || ""); return c; };
+  const noticeRe = /(?:^|[\s_-])(info|warning|warn|notice|success|hint)(?:$|[\s_-])/i;
+  const progressRe = /^(loading|signing in|logging in|please wait|connecting|redirecting|verifying)\b/i;
+  const isError = (el) => notControl(el) && !progressRe.test(text(el)) && !(noticeRe.test(classes(el)) && !/error|danger|invalid|fail/i.test(classes(el)));
+  for (const el of all(errSel).filter((el) => shortText(el) && isError(el)).concat(all("p, span, div, li, small, strong, em, label").filter((el) =>
+    shortText(el) && red(el) && el.children.length === 0 && isError(el)))) {
     if (!errors.includes(text(el)) && !errors.some((e) => e.includes(text(el)))) errors.push(text(el));
     if (errors.length >= 5) break;
   }
