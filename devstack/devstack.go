@@ -42,6 +42,10 @@ type Config struct {
 	// example OP of zitadel/oidc, with its own login page, on
 	// http://localhost:PORT (see zitadel.go).
 	IdP string
+	// External, when set, is an identity provider running elsewhere (a
+	// packaged IdP started by a test): it is given the backend's client
+	// and returns the IdP's issuer URL. IdP and IdPFault are then ignored.
+	External func(ctx context.Context, c Client) (issuer string, err error)
 
 	// BackendFault and IdPFault wrap the backend's and the IdP's handlers,
 	// to inject faults in tests: errors, wrong answers, delays, redirects.
@@ -117,10 +121,17 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 		clients:      c.Clients,
 	}
 	var idp http.Handler
-	switch c.IdP {
-	case "", "dex":
+	switch {
+	case c.External != nil:
+		idpLn.Close() // the IdP is elsewhere
+		s.IssuerURL, err = c.External(ctx, Client{ID: clientID, Secret: clientSecret, RedirectURIs: []string{ic.redirectURI}})
+		if err == nil {
+			idp = http.NotFoundHandler()
+			idpLn, err = net.Listen("tcp", "127.0.0.1:0") // unused; keeps Close simple
+		}
+	case c.IdP == "" || c.IdP == "dex":
 		idp, err = newIdP(ctx, ic)
-	case "zitadel":
+	case c.IdP == "zitadel":
 		s.IssuerURL = fmt.Sprintf("http://localhost:%d", idpLn.Addr().(*net.TCPAddr).Port)
 		ic.issuer = s.IssuerURL
 		idp, err = newZitadel(ic)
@@ -132,7 +143,7 @@ func Start(ctx context.Context, c Config) (*Stack, error) {
 		backendLn.Close()
 		return nil, err
 	}
-	if c.IdPFault != nil {
+	if c.IdPFault != nil && c.External == nil {
 		idp = c.IdPFault(idp)
 	}
 	s.idp = &http.Server{Handler: idp, ReadHeaderTimeout: 10 * time.Second}

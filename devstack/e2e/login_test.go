@@ -70,7 +70,7 @@ func TestLoginClicksThroughConsent(t *testing.T) {
 		env:  []string{"CLILOGIN_PASSWORD=" + password},
 	})
 	wantCode(t, r, 0)
-	wantContains(t, "-v log", r.stderr, "filled consent")
+	wantContains(t, "-v log", r.stderr, "passed consent")
 	wantContains(t, "-v log", r.stderr, "Grant Access")
 	wantContains(t, "stdout", r.stdout, "as alice@example.com")
 }

@@ -93,7 +93,7 @@ func TestLoginNodeBackendWithAnotherIdP(t *testing.T) {
 		t.Errorf("stdout = %q, want %q", cold.stdout, want)
 	}
 	wantContains(t, "-v log", cold.stderr, "filled credentials")
-	wantContains(t, "-v log", cold.stderr, "filled consent")
+	wantContains(t, "-v log", cold.stderr, "passed consent")
 	wantContains(t, "-v log", cold.stderr, "clicked Allow")
 	for _, secret := range []string{s.Password, "eyJ"} {
 		if strings.Contains(cold.stderr+cold.stdout, secret) {
@@ -120,7 +120,7 @@ func TestLoginNodeIdPModes(t *testing.T) {
 		{"two-step", []string{"NODESTACK_FLOW=two-step"}, 0, []string{"filled username", "clicked Next", "filled credentials", "clicked Sign in", "clicked Allow"}},
 		{"same-document", []string{"NODESTACK_FLOW=spa"}, 0, []string{"filled username", "clicked Next", "filled credentials", "clicked Sign in"}},
 		{"totp and stay signed in", []string{"NODESTACK_FLOW=two-step", "NODESTACK_TOTP_SECRET=JBSWY3DPEHPK3PXP", "NODESTACK_STAY_SIGNED_IN=1"}, 0,
-			[]string{"filled credentials", "filled otp", "clicked Verify", "filled consent", "clicked Yes"}},
+			[]string{"filled credentials", "filled otp", "clicked Verify", "passed consent", "clicked Yes"}},
 		{"headless refused", []string{"NODESTACK_REQUIRE_HEADED=1"}, 4, []string{"refuses this headless browser", "xvfb-run"}},
 	}
 	for _, tt := range tests {

@@ -2,42 +2,92 @@ package browser
 
 import (
 	"context"
-	"strings"
 	"time"
-
-	"github.com/pquerna/otp/totp"
 
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
-// filler signs in at the IdP with the configured credentials. It acts at
-// most once per kind of form and page, and treats an error shown after a
-// submit as the IdP's refusal.
+// filler walks the IdP's pages as the page model (pages.go) says: it acts
+// once on each state the page is in, then waits for the page to settle into
+// another state (a new document, or a changed state in the same document)
+// before it acts again. A state that does not change after its action is
+// given up on; an error that the action produced is the IdP's refusal.
 type filler struct {
-	s         *session
-	acted     map[string]bool // document + kind
-	submitted bool            // credentials were submitted at least once
-	passSeen  int             // documents that asked for the password
-	clear     bool            // the person was told credentials go in clear text
+	s      *session
+	kinds  map[string]pageKind
+	tries  map[string]int // actions per kind
+	pend   *pending       // the last action, until the page settles
+	person bool           // the page waits for the person at the window
+	clear  bool           // the person was told credentials go in clear text
 }
 
-func (f *filler) once(p probe, kind string) bool {
-	if f.acted == nil {
-		f.acted = map[string]bool{}
-	}
-	key := p.Doc + "\x00" + kind
-	if f.acted[key] {
-		return false
-	}
-	f.acted[key] = true
-	return true
+// pending is an action whose page has not settled yet.
+type pending struct {
+	kind      pageKind
+	doc, fp   string
+	control   string
+	errors    []string // shown before the action: notices, not refusals
+	at        time.Time
+	documents int // documents requested before the action
+}
+
+func newFiller(s *session) *filler {
+	return &filler{s: s, kinds: pageKinds(), tries: map[string]int{}}
 }
 
 // step looks at one probe of an IdP page and acts on it.
 func (f *filler) step(ctx context.Context, p probe) error {
 	c := f.s.cfg
-	if p.User || p.Pass || p.OTP {
+	f.person = false
+	if pd := f.pend; pd != nil {
+		// Settled: a new document that has been parsed, or a new state
+		// in the same one.
+		settled := p.Doc != pd.doc && (p.Kind != "" || p.Ready != "loading") || p.Kind != "" && p.FP != pd.fp
+		if !settled {
+			if n := f.s.documents(); n > pd.documents { // the browser is moving on
+				pd.documents, pd.at = n, time.Now()
+			}
+			if time.Since(pd.at) > stuckAfter {
+				return failure.New(failure.Timeout,
+					"sign in with a window to see what the page wants (or name the control with --submit); -v shows each step",
+					"the identity provider's page stayed at the %s after clicking %q (%s)", pd.kind.what, pd.control, redact.URL(p.Href))
+			}
+			return nil // not settled yet
+		}
+		f.pend = nil
+		// Only an error that the action produced is a refusal: a notice
+		// shown before it (e.g. "Authentication required") is not.
+		if e := newError(p.Errors, pd.errors); e != "" && pd.kind.signIn && f.kinds[p.Kind].signIn {
+			return failure.New(failure.Refused, "check --username and the password (CLILOGIN_PASSWORD or --password-stdin)",
+				"the identity provider refused the sign-in: %s", redact.Secrets(e, c.Password, c.Username))
+		}
+	}
+
+	k, ok := f.kinds[p.Kind]
+	if !ok { // a page the model does not know: the person's, if any
+		f.person = c.Username == ""
+		return nil
+	}
+	switch {
+	case k.signIn && c.Username == "" && !(k.name == "otp" && c.TOTPSecret != ""):
+		if !c.Headless {
+			f.person = true
+			return nil
+		}
+		return failure.New(failure.Refused,
+			"pass --username (and the password in CLILOGIN_PASSWORD or via --password-stdin), or run with a window",
+			"the identity provider asks for a sign-in at %s (%q), and a headless login has nobody to answer it", redact.URL(p.Href), p.Title)
+	case k.approval && c.NoConsent:
+		if !c.Headless {
+			f.person = true
+			return nil
+		}
+		return failure.New(failure.Refused, "drop --no-consent, or approve once in a window (without --headless)",
+			"the identity provider asks for consent at %s (%q), and --no-consent forbids approving it", redact.URL(p.Href), p.Title)
+	}
+
+	if k.signIn { // credentials go only to https:// or loopback pages
 		clear, err := credentialPage(p.Href, c.InsecureHTTP)
 		if err != nil {
 			return err
@@ -47,71 +97,37 @@ func (f *filler) step(ctx context.Context, p probe) error {
 			c.Warnf("typing the credentials into %s in clear text, as --insecure-http allows", redact.URL(p.Href))
 		}
 	}
-	switch {
-	case f.submitted && p.Error != "" && (p.User || p.Pass || p.OTP):
-		return failure.New(failure.Refused, "check --username and the password (CLILOGIN_PASSWORD or --password-stdin)",
-			"the identity provider refused the sign-in: %s", redact.Secrets(p.Error, c.Password, c.Username))
-
-	case p.Pass:
-		if !f.once(p, "password") {
-			return nil
-		}
-		if c.Password == "" {
-			return failure.New(failure.Usage, "set CLILOGIN_PASSWORD or use --password-stdin",
-				"the identity provider asks for a password, and none was given")
-		}
-		if f.passSeen++; f.passSeen > 2 {
+	a, err := k.action(c, p)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		f.person = true
+		return nil
+	}
+	if f.tries[k.name]++; k.tries > 0 && f.tries[k.name] > k.tries {
+		if k.name == "password" {
 			return failure.New(failure.Refused, "check --username and the password, or sign in with a window to see why",
 				"the identity provider showed its sign-in form again after the password was submitted")
 		}
-		return f.act(ctx, action{Kind: "credentials", Username: c.Username, Password: c.Password})
-
-	case p.User:
-		if !f.once(p, "username") {
-			return nil
-		}
-		return f.act(ctx, action{Kind: "credentials", Username: c.Username})
-
-	case p.OTP:
-		if !f.once(p, "otp") {
-			return nil
-		}
-		if c.TOTPSecret == "" {
-			return failure.New(failure.Refused, "set CLILOGIN_TOTP_SECRET to the account's TOTP secret, or sign in with a window",
-				"the identity provider asks for a one-time code, and no TOTP secret was given")
-		}
-		code, err := totp.GenerateCode(strings.ToUpper(strings.ReplaceAll(c.TOTPSecret, " ", "")), time.Now())
-		if err != nil {
-			return failure.New(failure.Usage, "CLILOGIN_TOTP_SECRET must be the base32 secret of the authenticator app",
-				"cannot make a one-time code: the TOTP secret is not valid base32")
-		}
-		return f.act(ctx, action{Kind: "otp", Code: code})
-
-	case p.Consent && c.NoConsent && c.Headless:
-		return failure.New(failure.Refused, "drop --no-consent, or approve once in a window (without --headless)",
-			"the identity provider asks for consent at %s, and --no-consent forbids approving it", redact.URL(p.Href))
-
-	case p.Consent && !c.NoConsent:
-		if !f.once(p, "consent") {
-			return nil
-		}
-		return f.act(ctx, action{Kind: "consent"})
+		return failure.New(failure.Refused, "sign in with a window to see why",
+			"the identity provider showed the %s again after %d tries (%s)", k.what, k.tries, redact.URL(p.Href))
 	}
-	return nil
-}
-
-func (f *filler) act(ctx context.Context, a action) error {
-	r, err := f.s.run(ctx, &a)
-	if err != nil {
-		return nil // the page changed under us; the next probe sees the new one
+	a.FP = p.FP
+	documents := f.s.documents()
+	r, err := f.s.run(ctx, a)
+	if err != nil || r.Did == "" {
+		f.tries[k.name]--
+		return nil // the page changed under us; the next probe sees the new state
 	}
-	if a.Kind == "credentials" || a.Kind == "otp" {
-		f.submitted = true
+	f.pend = &pending{kind: k, doc: r.Doc, fp: r.FP, control: r.Control, errors: r.Errors, at: time.Now(), documents: documents}
+	verb := "filled " + a.Kind
+	switch {
+	case a.Kind == "password":
+		verb = "filled credentials"
+	case k.approval:
+		verb = "passed " + a.Kind
 	}
-	what := a.Kind
-	if a.Kind == "credentials" && a.Password == "" {
-		what = "username"
-	}
-	f.s.cfg.Logf("filled %s at %s: %s", what, redact.URL(r.Href), r.Did)
+	c.Logf("%s at %s: %s", verb, redact.URL(r.Href), r.Did)
 	return nil
 }

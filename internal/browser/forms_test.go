@@ -98,6 +98,7 @@ type idp struct {
 	backend  string
 	start    string // the first page
 	stages   []string
+	subst    []string // old, new pairs replaced in every page served
 	mu       sync.Mutex
 	position int
 	posts    atomic.Int32 // forms submitted to it
@@ -117,6 +118,9 @@ func (p *idp) page(w http.ResponseWriter, name, errHTML string, status int) {
 	w.WriteHeader(status)
 	b = bytes.Replace(b, []byte("<!--error-->"), []byte(errHTML), 1)
 	b = bytes.Replace(b, []byte("<!--error-text-->"), []byte(tags.ReplaceAllString(errHTML, "")), 1)
+	for i := 0; i+1 < len(p.subst); i += 2 {
+		b = bytes.ReplaceAll(b, []byte(p.subst[i]), []byte(p.subst[i+1]))
+	}
 	w.Write(b)
 }
 
@@ -187,6 +191,16 @@ func (p *idp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		http.Redirect(w, r, p.next(), http.StatusSeeOther)
+	case r.URL.Path == "/grant": // scopes.html: email must be granted, the choice not remembered
+		r.ParseForm()
+		scopes := strings.Join(r.PostForm["scope"], " ")
+		if !strings.Contains(scopes, "email") || r.PostForm.Get("remember") != "" {
+			http.Redirect(w, r, p.backend+"/callback?error=invalid_scope&error_description=granted+"+url.QueryEscape(scopes)+"+remember+"+r.PostForm.Get("remember"), http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, p.next(), http.StatusSeeOther)
+	case r.URL.Path == "/continue":
+		http.Redirect(w, r, p.next(), http.StatusSeeOther)
 	case r.URL.Path == "/consent":
 		if hasValue(r, "allow") || hasValue(r, "Yes") {
 			http.Redirect(w, r, p.next(), http.StatusSeeOther)
@@ -204,6 +218,12 @@ type flow struct {
 	idp            *idp
 	sid            string // the session cookie the backend sets
 	callbackStatus int    // 0: the callback works
+	// backTo is where the callback sends the browser after setting the
+	// session ("": it answers ok itself); the login path answers ok to a
+	// browser with the session (a mod_auth_openidc front). signedIn: the
+	// login path answers ok at once, without the IdP.
+	backTo   string
+	signedIn bool
 }
 
 func newFlow(t *testing.T, start string, stages ...string) *flow {
@@ -225,6 +245,11 @@ func newFlowAt(t *testing.T, host, start string, stages ...string) *flow {
 	bsrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/login":
+			if c, err := r.Cookie("sid"); f.signedIn || err == nil && c.Value == f.sid {
+				http.SetCookie(w, &http.Cookie{Name: "sid", Value: f.sid, Path: "/", HttpOnly: true})
+				fmt.Fprint(w, "<html><body><p>ok</p></body></html>")
+				return
+			}
 			http.Redirect(w, r, f.idp.base+"/authorize", http.StatusFound)
 		case "/callback":
 			if e := r.URL.Query().Get("error"); e != "" {
@@ -236,6 +261,10 @@ func newFlowAt(t *testing.T, host, start string, stages ...string) *flow {
 				return
 			}
 			http.SetCookie(w, &http.Cookie{Name: "sid", Value: f.sid, Path: "/", HttpOnly: true})
+			if f.backTo != "" {
+				http.Redirect(w, r, f.backTo, http.StatusFound)
+				return
+			}
 			fmt.Fprint(w, "ok")
 		default:
 			http.NotFound(w, r)
@@ -290,7 +319,7 @@ func TestFormsAreFilledWithoutSelectors(t *testing.T) {
 		{"div buttons and a scripted step", "google-identifier.html", nil, "", []string{"filled username", "clicked Next", "filled credentials", "clicked Next"}},
 		{"password added in the same document", "spa.html", nil, "", []string{"filled username", "clicked Next", "filled credentials", "clicked Sign in"}},
 		{"one-time code, stay signed in, consent", "one-page.html", []string{"otp.html", "stay-signed-in.html", "consent.html"}, testSecret,
-			[]string{"filled credentials", "filled otp", "clicked Verify", "filled consent", "clicked Yes", "filled consent", "clicked Allow"}},
+			[]string{"filled credentials", "filled otp", "clicked Verify", "passed consent", "clicked Yes", "passed consent", "clicked Allow"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,13 +8,11 @@ package browser
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -330,168 +328,6 @@ func (s *session) close() {
 	})
 }
 
-// probe is what the page probe answers.
-type probe struct {
-	Href    string `json:"href"`
-	Doc     string `json:"doc"`
-	Title   string `json:"title"`
-	Marker  bool   `json:"marker"`
-	User    bool   `json:"user"`
-	Pass    bool   `json:"pass"`
-	OTP     bool   `json:"otp"`
-	Consent bool   `json:"consent"`
-	Error   string `json:"error"`
-	Text    string `json:"text"`
-	Did     string `json:"did"`
-}
-
-type action struct {
-	Kind     string `json:"kind"` // credentials, otp, consent
-	Username string `json:"username,omitempty"`
-	Password string `json:"password,omitempty"`
-	Code     string `json:"code,omitempty"`
-}
-
-// run evaluates the probe in the page, acting when act is not nil.
-func (s *session) run(ctx context.Context, act *action) (probe, error) {
-	cfg, _ := json.Marshal(map[string]any{
-		"marker":        s.cfg.Marker.js(),
-		"usernameField": s.cfg.UsernameField,
-		"passwordField": s.cfg.PasswordField,
-		"submit":        s.cfg.Submit,
-	})
-	actJSON := []byte("null")
-	if act != nil {
-		actJSON, _ = json.Marshal(act)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	return chromedp.Run(ctx, chromedp.Evaluate[probe](probeJS+"("+string(cfg)+","+string(actJSON)+")"))
-}
-
-// wait opens the login path and follows the login to the success page.
-func (s *session) wait(ctx context.Context) (*Result, error) {
-	wctx, wcancel := context.WithCancelCause(s.bctx)
-	defer wcancel(nil)
-	timer := time.AfterFunc(time.Until(s.cfg.Deadline), func() { wcancel(errTimedOut) })
-	defer timer.Stop()
-	stop := context.AfterFunc(ctx, func() { wcancel(errInterrupted) })
-	defer stop()
-
-	t0 := time.Now()
-	s.cfg.Step("idp page")
-	s.restoreSession(wctx)
-	loginURL := joinPath(s.cfg.Backend, s.cfg.LoginPath)
-	s.cfg.Logf("opening %s", redact.URL(loginURL))
-	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
-	if err != nil {
-		return nil, s.waitError(wctx, err)
-	}
-	if nav.ErrorText != "" { // the login path or a redirect after it failed to load
-		return nil, s.unreachable(s.lastURL(), nav.ErrorText)
-	}
-
-	f := &filler{s: s}
-	step := "idp page"
-	var last probe
-	waiting := false
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-s.fatal:
-			return nil, s.withPageText(wctx, err)
-		case <-wctx.Done():
-			return nil, s.waitError(wctx, context.Cause(wctx))
-		case <-tick.C:
-		case <-s.wake:
-		}
-		p, err := s.run(wctx, nil)
-		if err != nil {
-			continue // the page is changing; probe again
-		}
-		if p.Href != last.Href {
-			s.cfg.Logf("at %s (%s)", redact.URL(p.Href), since(t0))
-		}
-		last = p
-		if strings.HasPrefix(p.Href, "chrome-error://") {
-			select {
-			case err := <-s.fatal: // the network event that says why
-				return nil, err
-			case <-time.After(200 * time.Millisecond):
-			}
-			return nil, s.unreachable(s.lastURL(), "the browser showed a network error page")
-		}
-		if onIdP := !s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:"); onIdP && step == "idp page" {
-			step = "form"
-			s.cfg.Step(step)
-		} else if !onIdP && step == "form" && !s.isLoginPage(p.Href) && s.onBackend(p.Href) {
-			step = "callback"
-			s.cfg.Step(step)
-		}
-		if s.onBackend(p.Href) {
-			if p.Marker && !s.isLoginPage(p.Href) {
-				s.cfg.Logf("success marker %s found at %s (%s)", s.cfg.Marker, redact.URL(p.Href), since(t0))
-				return s.finish(wctx, p.Href)
-			}
-			continue
-		}
-		if s.cfg.Headless && !p.User && !p.Pass && !p.OTP && !p.Consent && refusesHeadless().MatchString(p.Text) {
-			return nil, failure.New(failure.Refused,
-				"run with a window under a virtual display: xvfb-run clilogin login --headless=false …",
-				"the identity provider refuses this headless browser: %q", excerptText(p.Text))
-		}
-		if s.cfg.Username != "" {
-			if err := f.step(wctx, p); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if (p.User || p.Pass) && s.cfg.Headless {
-			return nil, failure.New(failure.Usage,
-				"pass --username (and the password in CLILOGIN_PASSWORD or via --password-stdin), or run with a window",
-				"the identity provider asks for a sign-in at %s, and a headless browser has nobody to sign in", redact.URL(p.Href))
-		}
-		if !waiting && s.cfg.Waiting != nil {
-			waiting = true
-			s.cfg.Waiting()
-		}
-	}
-}
-
-// finish takes the backend's cookies.
-func (s *session) finish(ctx context.Context, href string) (*Result, error) {
-	got, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: s.cfg.CookieURLs})
-	if err != nil {
-		return nil, s.waitError(ctx, err)
-	}
-	cs := cookies.FromCDP(cookies.SetByOrigin(got.Cookies, s.cfg.Backend))
-	idp := s.idpSession(ctx, cs)
-	s.cfg.Logf("took %d backend cookies and %d of the identity provider's session", len(cs), len(idp))
-	return &Result{Cookies: cs, Session: idp, URL: redact.URL(href)}, nil
-}
-
-// waitError explains why the wait ended without success.
-func (s *session) waitError(ctx context.Context, err error) error {
-	switch context.Cause(ctx) {
-	case errTimedOut:
-		return failure.New(failure.Timeout,
-			"finish the sign-in sooner, check --success, or raise --timeout",
-			"timed out waiting for the login to finish; last page: %s", redact.URL(s.lastURL()))
-	case errInterrupted:
-		return failure.Wrap(failure.Interrupted, "", errInterrupted)
-	}
-	if s.bctx.Err() != nil { // the browser went away on its own
-		if s.cfg.Headless {
-			return failure.New(failure.Browser, "run again; if it keeps happening, run with -v",
-				"the browser exited before the login finished")
-		}
-		return failure.New(failure.Browser, "run clilogin login again and finish the sign-in in the window",
-			"the browser window was closed before the login finished")
-	}
-	return failure.New(failure.Browser, "", "the browser stopped answering: %w", err)
-}
-
 // withPageText adds the start of the page's text to a failure seen in the
 // network events (a callback's 500 says why in its body), waiting briefly
 // for the page to show it.
@@ -633,12 +469,6 @@ func (s *session) isCallback(raw string) bool {
 	}
 	return s.isPath(raw, s.cfg.CallbackPath)
 }
-
-// refusesHeadless matches what IdPs with bot protection say to a browser
-// they do not trust.
-var refusesHeadless = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)(browser|app) (may|might) not be secure|(unsupported|not a supported|isn't supported|is not supported) browser|browser (is )?not supported|try (using )?a different browser|automated (browser|software)`)
-}) // compiled on first use: a cache hit starts nothing heavy
 
 func excerptText(t string) string {
 	if r := []rune(t); len(r) > 160 {

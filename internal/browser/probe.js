@@ -1,7 +1,12 @@
 // The page probe of clilogin. It is evaluated as a function expression and
-// called with a config object; it returns a plain object. With act set it
-// also fills or clicks, once. It never throws: a page that is changing under
-// it gives an empty answer.
+// called with a config object; it returns a plain object. It never throws: a
+// page that is changing under it gives an empty answer.
+//
+// It reports the page's state: one kind from the table `kinds` below (the
+// first whose detect matches), a fingerprint of that state, and the errors
+// shown. With act set, and the page still in the state act names (kind and
+// fingerprint), it does that kind's action, once. Each kind here has an
+// entry of the same name in pages.go, which says when the action is taken.
 (function (cfg, act) {
   const visible = (el) => {
     if (!el || el.disabled) return false;
@@ -14,6 +19,9 @@
   const all = (sel, root) => { try { return Array.from((root || document).querySelectorAll(sel)); } catch (e) { return []; } };
   const text = (el) => ((el && (el.innerText || el.value || el.getAttribute("aria-label") || el.title)) || "").trim().replace(/\s+/g, " ");
   const attrs = (el) => [el.name, el.id, el.getAttribute("autocomplete"), el.getAttribute("placeholder"), el.getAttribute("aria-label")].join(" ").toLowerCase();
+  // words: a whole-word, case-insensitive match of any of the alternatives,
+  // for any script (\b knows only ASCII letters).
+  const words = (alts, anchored) => new RegExp((anchored ? "^\\s*" : "(?<![\\p{L}\\p{N}])") + "(?:" + alts + ")(?![\\p{L}\\p{N}])", "iu");
 
   const otpRe = /one-time-code|\botp\b|totp|passcode|verification|2fa|mfa|\bcode\b|authenticator/;
   const userRe = /user|login|email|e-mail|identifier|account|name|\bid\b/;
@@ -33,9 +41,25 @@
     const same = users.filter((el) => el.form === form);
     if (same.length > 0) users = same;
   }
+  const fields = passwords.length + users.length + otps.length;
 
-  const denyRe = /\b(deny|denied|cancel|reject|decline|no|not now|don't|do not|back|forgot|reset|create|sign ?up|register|use another|other account|help)\b/i;
-  const approveRe = /^(grant access|grant|allow|allow access|approve|accept|authori[sz]e|consent|agree|continue|yes|confirm|ok)\b/i;
+  // Words in English, German, French and Spanish.
+  const denyRe = words("deny|denied|cancel|reject|decline|no|not now|don't|do not|back|forgot|reset|create|sign ?up|register|use another|other account|help|log ?out|sign ?out|log ?off" +
+    "|ablehnen|abbrechen|verweigern|nein|zurück|abmelden|registrieren|vergessen" +
+    "|refuser|annuler|non|retour|déconnexion|se déconnecter|oublié|créer" +
+    "|rechazar|cancelar|denegar|volver|cerrar sesión|salir|olvidé|crear");
+  const approveRe = words("grant access|grant|allow|allow access|approve|accept|authori[sz]e|consent|agree|continue|proceed|yes|confirm|ok" +
+    "|zulassen|erlauben|gewähren|zustimmen|akzeptieren|genehmigen|autorisieren|weiter|fortfahren|ja|bestätigen" +
+    "|autoriser|accepter|permettre|approuver|continuer|poursuivre|oui|confirmer|valider" +
+    "|permitir|autorizar|aceptar|conceder|aprobar|continuar|seguir|sí|confirmar", true);
+  const continueRe = words("continue|proceed|next|go on|weiter|fortfahren|continuer|poursuivre|suivant|continuar|seguir|siguiente", true);
+  const consentWordsRe = words("access|permission|permissions|consent|authori[sz]e|allow|grant|scopes?|stay signed in|share" +
+    "|zugriff|berechtigung|berechtigungen|zustimmung|autorisieren|erlauben|angemeldet bleiben" +
+    "|accès|autorisation|autorisations|consentement|autoriser|permettre|rester connecté" +
+    "|acceso|permiso|permisos|consentimiento|autorizar|permitir|mantener la sesión");
+  const rememberRe = words("remember|stay signed|keep me|trust|don't ask|do not ask|save|don't show|do not show" +
+    "|merken|angemeldet bleiben|nicht mehr|se souvenir|mémoriser|rester connecté|ne plus|recordar|mantener|no volver");
+
   const clickables = all("button, input[type=submit], input[type=button], [role=button], a.btn, a.button").filter(visible);
   const submitOf = (field) => {
     if (cfg.submit) return all(cfg.submit).filter(visible)[0] || null;
@@ -54,32 +78,33 @@
     return m && Number(m[0]) >= 150 && Number(m[1]) < 110 && Number(m[2]) < 110;
   };
   const shortText = (el) => visible(el) && text(el).length > 0 && text(el).length < 300;
-  const errEl = all(errSel).filter(shortText)[0] ||
-    all("p, span, div, li, small, strong, em, label").filter((el) =>
-      shortText(el) && red(el) && el.children.length === 0 && !el.closest("a, button"))[0];
+  const errors = [];
+  const notControl = (el) => !el.closest("a, button, [role=button], select, label") && !/^(INPUT|TEXTAREA)$/.test(el.tagName);
+  // A notice (info, warning) or a progress line is not an error.
+  const classes = (el) => { let c = ""; for (let e = el; e && e !== document.body; e = e.parentElement) c += " " + (e.getAttribute("class") || ""); return c; };
+  const noticeRe = /(?:^|[\s_-])(info|warning|warn|notice|success|hint)(?:$|[\s_-])/i;
+  const progressRe = /^(loading|signing in|logging in|please wait|connecting|redirecting|verifying)\b/i;
+  const isError = (el) => notControl(el) && !progressRe.test(text(el)) && !(noticeRe.test(classes(el)) && !/error|danger|invalid|fail/i.test(classes(el)));
+  for (const el of all(errSel).filter((el) => shortText(el) && isError(el)).concat(all("p, span, div, li, small, strong, em, label").filter((el) =>
+    shortText(el) && red(el) && el.children.length === 0 && isError(el)))) {
+    if (!errors.includes(text(el)) && !errors.some((e) => e.includes(text(el)))) errors.push(text(el));
+    if (errors.length >= 5) break;
+  }
 
+  const body = (document.body && document.body.innerText) || "";
+  const heading = text(all("h1, h2, h3, h4, [role=heading]").filter(visible)[0]).slice(0, 80);
   const approve = clickables.filter((b) => approveRe.test(text(b)) && !denyRe.test(text(b)));
   const deny = clickables.filter((b) => denyRe.test(text(b)));
-  const body = (document.body && document.body.innerText) || "";
-  const consentWords = /access|permission|consent|authori[sz]e|allow|grant|scope|stay signed in|share/i.test(body);
-  const consent = passwords.length === 0 && users.length === 0 && otps.length === 0 && approve.length > 0 && (deny.length > 0 || consentWords);
+  const primaries = clickables.filter((b) => !denyRe.test(text(b)) && text(b) !== "");
+  // The requested scopes: checkboxes on a consent page that are not a
+  // "remember me" or "do not ask again" choice.
+  const labelOf = (el) => [text(el.labels && el.labels[0]), attrs(el), text(el.parentElement)].join(" ");
+  const boxes = all("input[type=checkbox]").filter((el) => !el.disabled);
+  const scopes = boxes.filter((el) => !rememberRe.test(labelOf(el)));
 
-  const r = {
-    href: location.href,
-    doc: String(performance.timeOrigin),
-    ready: document.readyState,
-    title: document.title,
-    marker: false,
-    user: users.length > 0,
-    pass: passwords.length > 0,
-    otp: otps.length > 0,
-    consent: consent,
-    error: errEl ? text(errEl) : "",
-    text: body.trim().replace(/\s+/g, " ").slice(0, 300),
-  };
-  try { r.marker = Boolean(eval(cfg.marker)); } catch (e) { r.marker = false; }
-  if (!act) return r;
-
+  // The page kinds, most specific first. detect says whether the page is in
+  // that state; control is what the action clicks; act does it and says what
+  // it did.
   const setValue = (el, v) => {
     el.focus();
     const proto = Object.getPrototypeOf(el);
@@ -94,17 +119,61 @@
     if (field && field.form) { field.form.requestSubmit ? field.form.requestSubmit() : field.form.submit(); return "submitted the form"; }
     return "";
   };
+  const click = (b) => { b.click(); return "clicked " + text(b); };
+  const unsupportedRe = /(browser|app) (may|might) not be secure|(unsupported|not a supported|isn't supported|is not supported) browser|browser (is )?not supported|try (using )?a different browser|automated (browser|software)/i;
+  const kinds = [
+    { name: "password", detect: () => passwords.length > 0, control: () => submitOf(passwords[0]),
+      act: (a) => {
+        if (users.length && a.username) setValue(users[0], a.username);
+        setValue(passwords[0], a.password);
+        return submit(passwords[0]);
+      } },
+    { name: "username", detect: () => users.length > 0, control: () => submitOf(users[0]),
+      act: (a) => { setValue(users[0], a.username); return submit(users[0]); } },
+    { name: "otp", detect: () => otps.length > 0, control: () => submitOf(otps[0]),
+      act: (a) => { setValue(otps[0], a.code); return submit(otps[0]); } },
+    { name: "unsupported", detect: () => fields === 0 && unsupportedRe.test(body) },
+    // consent: an approving button, and consent words, scope checkboxes or
+    // a refusing button (unless the approving one only says continue). Its
+    // action ticks the scopes first.
+    { name: "consent", detect: () => fields === 0 && approve.length > 0 &&
+        (scopes.length > 0 || consentWordsRe.test(body) || deny.length > 0 && !continueRe.test(text(approve[0]))),
+      control: () => approve[0],
+      act: () => {
+        const ticked = scopes.filter((el) => !el.checked);
+        ticked.forEach((el) => el.click());
+        return (ticked.length ? "ticked " + ticked.length + " scopes, " : "") + click(approve[0]);
+      } },
+    // continue: one primary action beside a cancel or logout, or one
+    // button saying continue.
+    { name: "continue", detect: () => fields === 0 && errors.length === 0 &&
+        (primaries.length === 1 && deny.length > 0 || primaries.filter((b) => continueRe.test(text(b))).length === 1),
+      control: () => primaries.length === 1 ? primaries[0] : primaries.find((b) => continueRe.test(text(b))),
+      act: () => click(primaries.length === 1 ? primaries[0] : primaries.find((b) => continueRe.test(text(b)))) },
+  ];
+  const kind = kinds.find((k) => k.detect()) || { name: "" };
+  const control = kind.control ? kind.control() : null;
+
+  // The fingerprint tells one state from the next: for forms, which fields
+  // are shown (not the button, whose label changes while it works); for
+  // other steps, the heading and the control too.
+  const fieldNames = [...passwords, ...users, ...otps].map((el) => el.name || el.id || el.type).join(",");
+  const fp = [kind.name, fieldNames, heading, fields ? "" : text(control), errors.join("|")].join("\u0001");
+
+  const r = {
+    href: location.href,
+    doc: String(performance.timeOrigin),
+    ready: document.readyState,
+    title: document.title,
+    marker: false,
+    kind: kind.name,
+    fp: fp,
+    control: control ? (text(control) || control.tagName.toLowerCase()) : "",
+    errors: errors,
+    text: body.trim().replace(/\s+/g, " ").slice(0, 300),
+  };
+  try { r.marker = Boolean(eval(cfg.marker)); } catch (e) { r.marker = false; }
   r.did = "";
-  if (act.kind === "credentials") {
-    if (users.length && act.username) setValue(users[0], act.username);
-    if (passwords.length && act.password) setValue(passwords[0], act.password);
-    r.did = submit(passwords[0] || users[0]);
-  } else if (act.kind === "otp" && otps.length) {
-    setValue(otps[0], act.code);
-    r.did = submit(otps[0]);
-  } else if (act.kind === "consent" && approve.length) {
-    approve[0].click();
-    r.did = "clicked " + text(approve[0]);
-  }
+  if (act && act.kind === kind.name && act.fp === fp && kind.act) r.did = kind.act(act) || "";
   return r;
 })
