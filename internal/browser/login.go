@@ -13,11 +13,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
@@ -115,6 +113,7 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 	var allocCtx context.Context
 	var allocCancel context.CancelFunc
 	var lock *profileLock
+	procs := &procGroup{}
 	if c.Remote != "" {
 		c.Logf("remote browser %s", redact.URL(c.Remote))
 		allocCtx, allocCancel = remote.NewAllocator(base, c.Remote, remote.WithDialTimeout(10*time.Second))
@@ -127,10 +126,10 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 			return nil, err
 		}
 		c.Logf("browser %s, profile %s", bin, c.Profile)
-		allocCtx, allocCancel = chromedp.NewExecAllocator(base, allocatorOptions(bin, c)...)
+		allocCtx, allocCancel = chromedp.NewExecAllocator(base, allocatorOptions(bin, c, procs)...)
 	}
 	bctx, _ := chromedp.NewContext(allocCtx, chromedp.WithBrowserOption(chromedp.WithBrowserErrorf(func(string, ...any) {})))
-	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock,
+	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, procs: procs,
 		fatal: make(chan error, 1), wake: make(chan struct{}, 1), docURL: map[network.RequestID]string{}}
 
 	res, err := s.login(ctx)
@@ -166,7 +165,7 @@ func (s *session) login(ctx context.Context) (*Result, error) {
 // that no event of the login is missed and /login loads once.
 const appPage = "data:text/html,%3Ctitle%3ESigning%20in%E2%80%A6%3C%2Ftitle%3E"
 
-func allocatorOptions(bin string, c Config) []chromedp.ExecAllocatorOption {
+func allocatorOptions(bin string, c Config, procs *procGroup) []chromedp.ExecAllocatorOption {
 	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
 	opts = append(opts,
 		chromedp.ExecPath(bin),
@@ -179,12 +178,10 @@ func allocatorOptions(bin string, c Config) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("disable-features", "Translate,PasswordManagerOnboarding,AutofillServerCommunication"),
-		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
-			// Own process group: a Ctrl-C at the terminal reaches clilogin
-			// only, which closes Chrome gracefully. Chrome still dies with
-			// clilogin if clilogin is killed.
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		}),
+		// A process group (job object on Windows) of its own: a Ctrl-C at
+		// the terminal reaches clilogin only, which closes Chrome
+		// gracefully; Chrome still dies with clilogin (proc_*.go).
+		chromedp.ModifyCmdFunc(procs.prepare),
 	)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox, chromedp.Flag("test-type", true))
@@ -212,6 +209,7 @@ type session struct {
 	bctx        context.Context
 	allocCancel context.CancelFunc
 	lock        *profileLock
+	procs       *procGroup
 	closeOnce   sync.Once
 	started     bool // the browser started and the page is attached
 
@@ -298,6 +296,7 @@ func (s *session) close() {
 			cancel()
 		}
 		s.allocCancel() // waits for the process; kills it if still alive
+		s.procs.end()   // and what is left of its group
 		s.lock.unlock()
 		s.cfg.Logf("browser closed in %s", since(t0))
 	})
