@@ -73,7 +73,10 @@ fuzz:
 GORELEASER = github.com/goreleaser/goreleaser/v2@v2.15.1
 
 ## release-snapshot: archives, checksums, .deb and .rpm for every target in dist/ (no publishing)
+# GoReleaser reads no commit from a clone without a remote; CLILOGIN_COMMIT
+# gives it the one git knows.
 release-snapshot:
+	@c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && export CLILOGIN_COMMIT=$$c; \
 	$(GO) run $(GORELEASER) release --snapshot --clean --skip=publish,announce,sign,validate
 
 ## release-check: the snapshot builds, its .deb installs and runs, and is removed again (needs root)
