@@ -12,10 +12,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
@@ -128,6 +126,7 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 	var allocCtx context.Context
 	var allocCancel context.CancelFunc
 	var lock *profileLock
+	procs := &procGroup{}
 	if c.Remote != "" {
 		c.Logf("remote browser %s", redact.URL(c.Remote))
 		allocCtx, allocCancel = remote.NewAllocator(base, c.Remote, remote.WithDialTimeout(10*time.Second))
@@ -143,7 +142,7 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 			c.Warnf("Chrome may offer to save the password: %v", err)
 		}
 		c.Logf("browser %s, profile %s", bin, c.Profile)
-		allocCtx, allocCancel = chromedp.NewExecAllocator(base, allocatorOptions(bin, c)...)
+		allocCtx, allocCancel = chromedp.NewExecAllocator(base, allocatorOptions(bin, c, procs)...)
 	}
 	ctxOpts := []chromedp.ContextOption{chromedp.WithBrowserOption(chromedp.WithBrowserErrorf(func(string, ...any) {}))}
 	if c.Remote != "" {
@@ -152,7 +151,7 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		ctxOpts = append(ctxOpts, chromedp.WithNewBrowserContext())
 	}
 	bctx, _ := chromedp.NewContext(allocCtx, ctxOpts...)
-	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock,
+	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, procs: procs,
 		fatal: make(chan error, 1), wake: make(chan struct{}, 1), docURL: map[network.RequestID]string{}}
 
 	res, err := s.login(ctx)
@@ -188,7 +187,7 @@ func (s *session) login(ctx context.Context) (*Result, error) {
 // that no event of the login is missed and /login loads once.
 const appPage = "data:text/html,%3Ctitle%3ESigning%20in%E2%80%A6%3C%2Ftitle%3E"
 
-func allocatorOptions(bin string, c Config) []chromedp.ExecAllocatorOption {
+func allocatorOptions(bin string, c Config, procs *procGroup) []chromedp.ExecAllocatorOption {
 	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
 	opts = append(opts,
 		chromedp.ExecPath(bin),
@@ -204,12 +203,10 @@ func allocatorOptions(bin string, c Config) []chromedp.ExecAllocatorOption {
 		// Chrome gets no CLILOGIN_* variable: not the password, not the
 		// TOTP secret (its processes' environments are readable by the user).
 		chromedp.NoInheritEnv, chromedp.Env(redact.Environ(os.Environ())...),
-		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
-			// Own process group: a Ctrl-C at the terminal reaches clilogin
-			// only, which closes Chrome gracefully. Chrome still dies with
-			// clilogin if clilogin is killed.
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		}),
+		// A process group (job object on Windows) of its own: a Ctrl-C at
+		// the terminal reaches clilogin only, which closes Chrome
+		// gracefully; Chrome still dies with clilogin (proc_*.go).
+		chromedp.ModifyCmdFunc(procs.prepare),
 	)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox, chromedp.Flag("test-type", true))
@@ -237,6 +234,7 @@ type session struct {
 	bctx        context.Context
 	allocCancel context.CancelFunc
 	lock        *profileLock
+	procs       *procGroup
 	closeOnce   sync.Once
 	started     bool // the browser started and the page is attached
 
@@ -323,6 +321,7 @@ func (s *session) close() {
 			cancel()
 		}
 		s.allocCancel() // waits for the process; kills it if still alive
+		s.procs.end()   // and what is left of its group
 		s.lock.unlock()
 		s.cfg.Logf("browser closed in %s", since(t0))
 	})

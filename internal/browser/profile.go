@@ -7,9 +7,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/lockfile"
+	"github.com/clilogin/clilogin/internal/ownfile"
 )
 
 // lockName is clilogin's own lock file in a profile. Chrome's SingletonLock
@@ -18,49 +19,57 @@ import (
 const lockName = "clilogin.lock"
 
 // profileLock is an exclusive lock on a browser profile.
-type profileLock struct{ f *os.File }
+type profileLock struct{ l *lockfile.Lock }
 
 // lockProfile creates dir (0700) and locks it for this process. It fails at
 // once, naming the PID, when another clilogin or a Chrome holds the profile.
-// A stale lock of a killed run is taken over silently.
+// A stale lock of a killed run is taken over silently. A profile that is
+// another user's, or that others can write (they could plant an extension
+// or read the IdP session), is refused, and so is a symbolic link at the
+// lock file.
 func lockProfile(dir string) (*profileLock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, failure.New(failure.Browser, "pass a writable directory to --profile",
 			"cannot create the browser profile: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, failure.New(failure.Browser, "pass a writable directory to --profile",
-			"cannot lock the browser profile: %w", err)
+	if err := ownfile.CheckDir(dir); err != nil {
+		hint := "pass a directory of your own to --profile"
+		if fi, serr := os.Stat(dir); serr == nil && ownfile.CheckOwner(dir, fi) == nil {
+			hint = fmt.Sprintf("if nobody else used it, make it private with: chmod 700 %s; or pass another --profile", dir)
+		}
+		return nil, failure.New(failure.Browser, hint, "the browser profile is not safe to use: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	path := filepath.Join(dir, lockName)
+	l, err := lockfile.TryLock(path)
+	if errors.Is(err, lockfile.ErrLocked) {
 		pid := "unknown"
-		if b, rerr := os.ReadFile(f.Name()); rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
+		if b, rerr := os.ReadFile(path); rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
 			pid = strings.TrimSpace(string(b))
 		}
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, failure.New(failure.Browser,
-				"wait for the other login to finish, or pass another --profile",
-				"the browser profile %s is in use by another clilogin (pid %s)", dir, pid)
-		}
-		return nil, failure.New(failure.Browser, "", "cannot lock the browser profile: %w", err)
+		return nil, failure.New(failure.Browser,
+			"wait for the other login to finish, or pass another --profile",
+			"the browser profile %s is in use by another clilogin (pid %s)", dir, pid)
+	}
+	if errors.Is(err, ownfile.ErrUntrusted) {
+		return nil, failure.New(failure.Browser, fmt.Sprintf("delete %s if you did not make it, or pass another --profile", path),
+			"the browser profile's lock file is not safe to use: %w", err)
+	}
+	if err != nil {
+		return nil, failure.New(failure.Browser, "pass a writable directory to --profile", "cannot lock the browser profile: %w", err)
 	}
 	if pid, ok := liveChromeLock(dir); ok {
-		f.Close()
+		l.Unlock()
 		return nil, failure.New(failure.Browser,
 			"close that Chrome, or pass another --profile",
 			"the browser profile %s is in use by a running Chrome (pid %d)", dir, pid)
 	}
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	return &profileLock{f: f}, nil
+	l.Note(strconv.Itoa(os.Getpid()) + "\n")
+	return &profileLock{l: l}, nil
 }
 
 func (l *profileLock) unlock() {
-	if l != nil && l.f != nil {
-		_ = l.f.Truncate(0)
-		l.f.Close() // closing releases the flock
+	if l != nil {
+		l.l.Unlock()
 	}
 }
 
@@ -82,11 +91,8 @@ func liveChromeLock(dir string) (int, bool) {
 	if host, err := os.Hostname(); err == nil && target[:i] != host {
 		return 0, false // another machine's lock on a shared disk: let Chrome decide
 	}
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return 0, false // stale: Chrome takes it over
-	}
-	if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && !strings.Contains(strings.ToLower(string(cmd)), "chrom") {
-		return 0, false // the PID was reused by another program
+	if !chromeAlive(pid) {
+		return 0, false // stale (Chrome takes it over), or the PID was reused by another program
 	}
 	return pid, true
 }

@@ -14,11 +14,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/clilogin/clilogin/internal/atomicfile"
 	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/lockfile"
+	"github.com/clilogin/clilogin/internal/ownfile"
 )
 
 // version is the format of the files this code writes and reads.
@@ -79,7 +80,12 @@ func (s Store) path(name string) string { return filepath.Join(s.Dir, name+".jso
 // Load reads the entry called name. It returns ErrNotFound when there is
 // none and an error wrapping ErrCorrupt when the file is unreadable.
 func (s Store) Load(name string) (Entry, error) {
-	f, err := os.Open(s.path(name))
+	if err := s.checkDir(); err != nil {
+		return Entry{}, err
+	}
+	// Another user's entry, or one others could have written, would hand
+	// over their token and name a profile for logout to delete.
+	f, err := ownfile.Open(s.path(name), os.O_RDONLY)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Entry{}, ErrNotFound
 	}
@@ -115,6 +121,9 @@ func Decode(b []byte, name string) (Entry, error) {
 // entry or the new one, never half of one.
 func (s Store) Save(name string, e Entry) error {
 	e.Version = version
+	if err := ownfile.MkdirPrivate(s.Dir); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
 	b, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
@@ -159,27 +168,33 @@ func (s Store) List() ([]Listed, error) {
 // Lock takes the entry's lock, waiting for another process that holds it
 // until ctx ends. The returned func releases it.
 func (s Store) Lock(ctx context.Context, name string) (func(), error) {
-	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+	if err := ownfile.MkdirPrivate(s.Dir); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(s.Dir, name+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	l, err := lockfile.Wait(ctx, filepath.Join(s.Dir, name+".lock"))
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err // the context's cause, unwrapped
+		}
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("cache: lock: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, context.Cause(ctx)
-		case <-time.After(delay):
-		}
+	return l.Unlock, nil
+}
+
+// checkDir refuses a cache directory that is a symbolic link or another
+// user's; a missing one is no error.
+func (s Store) checkDir() error {
+	fi, err := os.Lstat(s.Dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cache: %w", err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("cache: %s is a symbolic link: %w", s.Dir, ownfile.ErrUntrusted)
 	}
+	if err := ownfile.CheckOwner(s.Dir, fi); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	return nil
 }

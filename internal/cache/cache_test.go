@@ -5,11 +5,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/ownfile"
 )
 
 func TestSaveWritesPrivateFilesAtomicallyAndLoadReadsThem(t *testing.T) {
@@ -71,19 +73,106 @@ func TestLoadReportsMissingCorruptAndForeignFiles(t *testing.T) {
 	}
 }
 
-func TestSaveFailsInAnUnwritableDirectoryAndLeavesTheOldEntry(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root writes anywhere; the e2e suite covers an unwritable cache with a file in the way")
+// otherUID returns a user ID that is not the test's. Only root can give a
+// file to another user, and CI runs as root; elsewhere the test is skipped.
+func otherUID(t *testing.T) int {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows decides access by ACLs; clilogin checks no owner there")
 	}
+	if os.Geteuid() != 0 {
+		t.Skip("only root can create another user's files (CI runs as root)")
+	}
+	return 65534 // nobody
+}
+
+func TestSaveRefusesADirectoryOfAnotherUserAndLeavesTheOldEntry(t *testing.T) {
+	uid := otherUID(t)
 	s := Store{Dir: t.TempDir()}
-	s.Save("e", Entry{Token: "old"})
-	os.Chmod(s.Dir, 0o500)
-	defer os.Chmod(s.Dir, 0o700)
-	if err := s.Save("e", Entry{Token: "new"}); err == nil {
-		t.Fatal("Save into a read-only directory succeeded")
+	if err := s.Save("e", Entry{Token: "old"}); err != nil {
+		t.Fatal(err)
 	}
-	if e, _ := s.Load("e"); e.Token != "old" {
-		t.Errorf("token = %q, want the old one", e.Token)
+	if err := os.Chown(s.Dir, uid, uid); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save("e", Entry{Token: "new"}); !errors.Is(err, ownfile.ErrUntrusted) {
+		t.Fatalf("Save into another user's directory: %v, want a refusal", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.Dir, "e.json")); !strings.Contains(string(b), `"old"`) {
+		t.Errorf("the old entry was replaced: %s", b)
+	}
+}
+
+func TestLoadRefusesAnEntryOfAnotherUserOrWritableByOthers(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	if err := s.Save("mine", Entry{Token: "attacker", Profile: "/etc"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("world-writable", func(t *testing.T) {
+		os.Chmod(filepath.Join(s.Dir, "mine.json"), 0o666)
+		defer os.Chmod(filepath.Join(s.Dir, "mine.json"), 0o600)
+		e, err := s.Load("mine")
+		if !errors.Is(err, ownfile.ErrUntrusted) || e.Token != "" {
+			t.Errorf("Load = %q, %v; want a refusal", e.Token, err)
+		}
+	})
+	t.Run("another user's", func(t *testing.T) {
+		uid := otherUID(t)
+		b, _ := os.ReadFile(filepath.Join(s.Dir, "mine.json"))
+		os.WriteFile(filepath.Join(s.Dir, "theirs.json"), b, 0o644)
+		os.Chown(filepath.Join(s.Dir, "theirs.json"), uid, uid)
+		e, err := s.Load("theirs")
+		if !errors.Is(err, ownfile.ErrUntrusted) || e.Token != "" || e.Profile != "" {
+			t.Errorf("Load = %+v, %v; want a refusal", e, err)
+		}
+		if err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+			t.Errorf("the message does not say why: %v", err)
+		}
+	})
+	t.Run("symbolic link", func(t *testing.T) {
+		os.Symlink(filepath.Join(s.Dir, "mine.json"), filepath.Join(s.Dir, "link.json"))
+		if _, err := s.Load("link"); !errors.Is(err, ownfile.ErrUntrusted) {
+			t.Errorf("Load through a symlink: %v, want a refusal", err)
+		}
+	})
+}
+
+func TestSaveRefusesASymlinkedCacheDirAndLeavesItsTarget(t *testing.T) {
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	os.Mkdir(target, 0o755)
+	dir := filepath.Join(t.TempDir(), "clilogin")
+	if err := os.Symlink(target, dir); err != nil {
+		t.Fatal(err)
+	}
+	s := Store{Dir: dir}
+	if err := s.Save("e", Entry{Token: "t"}); !errors.Is(err, ownfile.ErrUntrusted) {
+		t.Errorf("Save through a symlinked directory: %v, want a refusal", err)
+	}
+	if _, err := s.Lock(context.Background(), "e"); !errors.Is(err, ownfile.ErrUntrusted) {
+		t.Errorf("Lock through a symlinked directory: %v, want a refusal", err)
+	}
+	if st, _ := os.Stat(target); st.Mode().Perm() != 0o755 {
+		t.Errorf("the link's target was chmod'ed to %v", st.Mode().Perm())
+	}
+	if files, _ := os.ReadDir(target); len(files) > 0 {
+		t.Errorf("files written through the link: %v", files)
+	}
+}
+
+func TestLockRefusesASymlinkAndLeavesItsTarget(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("keep"), 0o600)
+	os.Symlink(victim, filepath.Join(s.Dir, "e.lock"))
+	unlock, err := s.Lock(context.Background(), "e")
+	if err == nil {
+		unlock()
+	}
+	if !errors.Is(err, ownfile.ErrUntrusted) {
+		t.Errorf("Lock through a symlink: %v, want a refusal", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Errorf("the link's target now holds %q", b)
 	}
 }
 

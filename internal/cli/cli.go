@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -36,9 +35,6 @@ type IO struct {
 	ErrIsTerminal bool // a spinner is shown only on a terminal
 	InIsTerminal  bool // exec leaves Ctrl-C to the terminal
 }
-
-// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
-var Version = ""
 
 // Run runs the command line args (without the program name) and returns
 // the exit code. ctx is cancelled by Ctrl-C or SIGTERM.
@@ -120,16 +116,6 @@ func report(err error, o Options, stdio IO, steps *timeline) int {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
 
 // logger writes -v lines with the time since the command started.
 type logger struct {

@@ -108,7 +108,7 @@ func runExec(ctx context.Context, a *app) error {
 	cmd.Env = append(redact.Environ(os.Environ()), "CLILOGIN_TOKEN="+e.Token)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdio.In, a.stdio.Out, a.stdio.Err
 	sigs := make(chan os.Signal, 4)
-	forward := []os.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
+	forward := forwardedSignals() // signals_*.go
 	if !a.stdio.InIsTerminal {
 		forward = append(forward, os.Interrupt)
 	}

@@ -316,37 +316,51 @@ func hostPort(u *url.URL) string {
 }
 
 // userDir is os.UserConfigDir or os.UserCacheDir (kind "config" or
-// "cache"), read from env.
+// "cache") for this system, read from env.
 func userDir(env Env, kind string) (string, error) {
+	return userDirOn(runtime.GOOS, env, kind)
+}
+
+// userDirOn is userDir for the system goos, with os.UserConfigDir's and
+// os.UserCacheDir's rules: %AppData% and %LocalAppData% on Windows,
+// ~/Library/Application Support and ~/Library/Caches on macOS, and elsewhere
+// $XDG_CONFIG_HOME / $XDG_CACHE_HOME when absolute (a relative one is
+// ignored, as the XDG specification says), else ~/.config and ~/.cache.
+func userDirOn(goos string, env Env, kind string) (string, error) {
 	get := func(k string) string { v, _ := env(k); return v }
 	home := get("HOME")
-	switch runtime.GOOS {
+	switch goos {
 	case "windows":
-		if kind == "config" {
-			if d := get("AppData"); d != "" {
-				return d, nil
-			}
-		} else if d := get("LocalAppData"); d != "" {
+		name := map[string]string{"config": "AppData", "cache": "LocalAppData"}[kind]
+		if d := get(name); d != "" {
 			return d, nil
 		}
-		return "", errors.New("%AppData% or %LocalAppData% is not set")
+		return "", fmt.Errorf("%%%s%% is not set", name)
 	case "darwin", "ios":
 		if home == "" {
 			return "", errors.New("$HOME is not set")
 		}
 		if kind == "config" {
-			return filepath.Join(home, "Library", "Application Support"), nil
+			return home + "/Library/Application Support", nil
 		}
-		return filepath.Join(home, "Library", "Caches"), nil
+		return home + "/Library/Caches", nil
+	case "plan9":
+		if home = get("home"); home == "" {
+			return "", errors.New("$home is not set")
+		}
+		if kind == "config" {
+			return home + "/lib", nil
+		}
+		return home + "/lib/cache", nil
 	}
 	xdg := map[string]string{"config": "XDG_CONFIG_HOME", "cache": "XDG_CACHE_HOME"}[kind]
-	if d := get(xdg); filepath.IsAbs(d) {
+	if d := get(xdg); strings.HasPrefix(d, "/") {
 		return d, nil
 	}
 	if home == "" {
 		return "", fmt.Errorf("neither $%s nor $HOME is set", xdg)
 	}
-	return filepath.Join(home, "."+kind), nil
+	return strings.TrimSuffix(home, "/") + "/." + kind, nil
 }
 
 // defaultHeadless is true in CI and where no display is available.

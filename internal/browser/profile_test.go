@@ -1,0 +1,79 @@
+package browser
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/clilogin/clilogin/internal/failure"
+)
+
+// otherUID returns a user ID that is not the test's. Only root can give a
+// file to another user, and CI runs as root; elsewhere the test is skipped.
+func otherUID(t *testing.T) int {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows decides access by ACLs; clilogin checks no owner there")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("only root can create another user's files (CI runs as root)")
+	}
+	return 65534 // nobody
+}
+
+func TestLockProfileRefusesASymlinkedLockFileAndLeavesItsTarget(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("keep"), 0o600)
+	os.Symlink(victim, filepath.Join(dir, lockName))
+	l, err := lockProfile(dir)
+	l.unlock()
+	if err == nil || failure.KindOf(err) != failure.Browser {
+		t.Errorf("lockProfile with a symlinked lock file: %v, want a browser error", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Errorf("the link's target now holds %q", b)
+	}
+}
+
+func TestLockProfileRefusesAProfileOthersCanWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "profile")
+	os.Mkdir(dir, 0o700)
+	os.Chmod(dir, 0o777)
+	l, err := lockProfile(dir)
+	l.unlock()
+	if err == nil || failure.KindOf(err) != failure.Browser || !strings.Contains(err.Error(), "writable by other users") {
+		t.Fatalf("lockProfile on a 0777 directory: %v, want a browser error saying why", err)
+	}
+	if h := failure.HintOf(err); !strings.Contains(h, "chmod 700") {
+		t.Errorf("hint %q does not say how to fix it", h)
+	}
+}
+
+func TestLockProfileRefusesAProfileOfAnotherUser(t *testing.T) {
+	uid := otherUID(t)
+	dir := filepath.Join(t.TempDir(), "profile")
+	os.Mkdir(dir, 0o700)
+	os.Chown(dir, uid, uid)
+	l, err := lockProfile(dir)
+	l.unlock()
+	if err == nil || failure.KindOf(err) != failure.Browser || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Errorf("lockProfile on another user's directory: %v, want a browser error saying why", err)
+	}
+}
+
+func TestRemoveProfileRefusesADirectoryOfAnotherUser(t *testing.T) {
+	uid := otherUID(t)
+	dir := filepath.Join(t.TempDir(), "theirs")
+	os.Mkdir(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "Local State"), []byte("{}"), 0o600)
+	os.Chown(dir, uid, uid)
+	if err := RemoveProfile(dir); err == nil {
+		t.Error("RemoveProfile deleted another user's directory")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "Local State")); err != nil {
+		t.Errorf("the directory was touched: %v", err)
+	}
+}
