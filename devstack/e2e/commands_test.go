@@ -29,10 +29,16 @@ func TestForceSignsInAgain(t *testing.T) {
 	tok()
 	cached := tok()
 	wantContains(t, "-v log", cached.stderr, "token from the cache")
+	// --force signs in again as login does: the IdP's session replayed,
+	// or, with --no-replay, the browser.
 	forced := tok("--force")
-	wantContains(t, "--force -v log", forced.stderr, browserStarted)
-	if strings.Contains(forced.stderr, "token from the cache") || strings.Contains(forced.stderr, "with the cached cookies") {
-		t.Errorf("--force used the cache:\n%s", forced.stderr)
+	wantContains(t, "--force -v log", forced.stderr, "signed in again over HTTP")
+	browser := tok("--force", "--no-replay")
+	wantContains(t, "--force --no-replay -v log", browser.stderr, browserStarted)
+	for _, r := range []result{forced, browser} {
+		if strings.Contains(r.stderr, "token from the cache") || strings.Contains(r.stderr, "with the cached cookies") {
+			t.Errorf("--force used the cache:\n%s", r.stderr)
+		}
 	}
 }
 

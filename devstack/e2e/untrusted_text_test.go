@@ -36,7 +36,8 @@ func TestAnExpiredTokenIsRefused(t *testing.T) {
 }
 
 // Text from the backend reaches the terminal escaped: an identity with
-// escape sequences, and a token with control characters (refused, exit 5).
+// escape sequences and a token with control characters are refused (exit 5)
+// with the answer shown escaped.
 func TestBackendTextIsPrintedEscaped(t *testing.T) {
 	need(t, "Chromium", browserPaths["shell"])
 	const hostile = "\x1b]0;owned\x07alice\x1b[2J"
@@ -44,11 +45,11 @@ func TestBackendTextIsPrintedEscaped(t *testing.T) {
 		s := faulty(t, on("/user/id", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, hostile) }), nil)
 		home := t.TempDir()
 		r := clilogin(t, run{args: loginArgs(s.BackendURL, filepath.Join(home, "profile"), "-v"), env: []string{"CLILOGIN_PASSWORD=" + password}, home: home})
-		wantCode(t, r, 0)
+		wantCode(t, r, 5)
 		if strings.ContainsAny(r.stdout+r.stderr, "\x1b\x07") {
 			t.Errorf("a control character reached the terminal: %q", r.stdout+r.stderr)
 		}
-		wantContains(t, "stdout", r.stdout, `as \x1b]0;owned\x07alice\x1b[2J`)
+		wantContains(t, "stderr", r.stderr, `\x1b]0;owned\aalice\x1b[2J`)
 	})
 	t.Run("token", func(t *testing.T) {
 		bad := "eyJhbGciOi" + hostile + "Jub25lIn0"
@@ -57,7 +58,7 @@ func TestBackendTextIsPrintedEscaped(t *testing.T) {
 		args := loginArgs(s.BackendURL, filepath.Join(home, "profile"), "--whoami-path", "")
 		args[0] = "token"
 		r := clilogin(t, run{args: args, env: []string{"CLILOGIN_PASSWORD=" + password}, home: home})
-		failed(t, r, 5, "answered a token with control characters", "", append(s.Secrets(), password))
+		failed(t, r, 5, "answered text that is not a token", "", append(s.Secrets(), password))
 		if strings.ContainsAny(r.stdout+r.stderr, "\x1b\x07") {
 			t.Errorf("a control character reached the terminal: %q", r.stdout+r.stderr)
 		}

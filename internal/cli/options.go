@@ -86,7 +86,7 @@ func (c command) addFlags(fs *pflag.FlagSet, o *Options) {
 	}
 	if c.has(cacheFlags) {
 		fs.DurationVar(&o.MinTTL, "min-ttl", time.Minute, "reuse a cached token only if it is valid at least this long")
-		fs.BoolVar(&o.Force, "force", false, "ignore the cached token and cookies: run the browser login")
+		fs.BoolVar(&o.Force, "force", false, "ignore the cached token and cookies: sign in again, as login does")
 	}
 	if !c.has(browserFlags) {
 		return
