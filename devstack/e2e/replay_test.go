@@ -33,6 +33,18 @@ func cacheEntry(t *testing.T, home string) (string, map[string]any) {
 	return files[0], e
 }
 
+// writeCacheEntry writes a cache entry back, as the user's own 0600 file.
+func writeCacheEntry(t *testing.T, path string, e map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // idpSessionValues are the values of the IdP session cookies in the cache.
 func idpSessionValues(t *testing.T, home string) []string {
 	t.Helper()
@@ -147,10 +159,7 @@ func TestReplayFallsBackToTheBrowser(t *testing.T) {
 		for _, c := range e["idp_session"].([]any) {
 			c.(map[string]any)["value"] = "ended"
 		}
-		b, _ := json.Marshal(e)
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writeCacheEntry(t, path, e)
 		if err := os.RemoveAll(filepath.Join(home, ".config", "clilogin", "profiles")); err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,28 +112,12 @@ func TestTokenCacheThenCookiesThenBrowser(t *testing.T) {
 // time would, without waiting for it.
 func ageCachedToken(t *testing.T, home string, d time.Duration) {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(home, ".cache", "clilogin", "*.json"))
-	if len(files) != 1 {
-		t.Fatalf("want one cache entry, got %q", files)
-	}
-	b, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e map[string]any
-	if err := json.Unmarshal(b, &e); err != nil {
-		t.Fatal(err)
-	}
+	path, e := cacheEntry(t, home)
 	if _, ok := e["token_expires_at"]; !ok {
-		t.Fatalf("the cache entry has no token_expires_at: %s", b)
+		t.Fatalf("the cache entry has no token_expires_at: %v", e)
 	}
 	e["token_expires_at"] = time.Now().Add(d).UTC().Format(time.RFC3339)
-	if b, err = json.Marshal(e); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(files[0], b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeCacheEntry(t, path, e)
 }
 
 func hostPortOf(u string) string {

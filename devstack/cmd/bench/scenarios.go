@@ -315,33 +315,7 @@ func (b *bench) tokenFromCookies(ctx context.Context) ([]sample, error) {
 		return nil, err
 	}
 	args := b.tokenArgs("--min-ttl", cookieMinTTL.String())
-	check := func() error {
-		const want = "with the cached cookies (no browser)"
-		if err := sleep(ctx, cookieGap); err != nil {
-			return err
-		}
-		return b.checkPath(ctx, d, want, args)
-	}
-	if err := check(); err != nil {
-		return nil, err
-	}
-	inv := invocation{dir: d, args: args}
-	samples, err := b.repeat(ctx, fastRuns(b.opts.n), func(ctx context.Context) (sample, error) {
-		if err := sleep(ctx, cookieGap); err != nil {
-			return sample{}, err
-		}
-		o, err := b.clilogin(ctx, inv)
-		if err != nil {
-			return sample{}, err
-		}
-		_, err = jwt(o.stdout)
-		return o.sample, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	// The path taken at the end as at the start: no run fell back to a browser.
-	return samples, check()
+	return b.tokenRuns(ctx, d, args, "with the cached cookies (no browser)", func() error { return sleep(ctx, cookieGap) })
 }
 
 // replayedLogins: the backend's sessions are gone and the cached token is
@@ -361,16 +335,26 @@ func (b *bench) replayedLogins(ctx context.Context) ([]sample, error) {
 		b.stack.ForgetSessions()
 		return ageCache(filepath.Join(d, "home", ".cache", "clilogin"))
 	}
-	const want = "signed in again over HTTP"
-	if err := stale(); err != nil {
+	return b.tokenRuns(ctx, d, b.tokenArgs(), "signed in again over HTTP", stale)
+}
+
+// tokenRuns times `clilogin token` runs that must take the path whose -v
+// log says want, checked (not timed) before the first run and after the
+// last, so that no run fell back to a browser. prepare runs, not timed,
+// before each run and each check.
+func (b *bench) tokenRuns(ctx context.Context, d string, args []string, want string, prepare func() error) ([]sample, error) {
+	check := func() error {
+		if err := prepare(); err != nil {
+			return err
+		}
+		return b.checkPath(ctx, d, want, args)
+	}
+	if err := check(); err != nil {
 		return nil, err
 	}
-	if err := b.checkPath(ctx, d, want, b.tokenArgs()); err != nil {
-		return nil, err
-	}
-	inv := invocation{dir: d, args: b.tokenArgs()}
+	inv := invocation{dir: d, args: args}
 	samples, err := b.repeat(ctx, fastRuns(b.opts.n), func(ctx context.Context) (sample, error) {
-		if err := stale(); err != nil {
+		if err := prepare(); err != nil {
 			return sample{}, err
 		}
 		o, err := b.clilogin(ctx, inv)
@@ -383,10 +367,7 @@ func (b *bench) replayedLogins(ctx context.Context) ([]sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := stale(); err != nil {
-		return nil, err
-	}
-	return samples, b.checkPath(ctx, d, want, b.tokenArgs())
+	return samples, check()
 }
 
 // ageCache makes the cached token in dir look expired.
