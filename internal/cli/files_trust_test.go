@@ -17,20 +17,9 @@ import (
 // leaves it the test's own when uid < 0) with mode.
 func plantEntry(t *testing.T, env map[string]string, backend string, uid int, mode os.FileMode, profile string) {
 	t.Helper()
-	o, err := parseOptions([]string{"token", "-b", backend}, envOf(env))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(commandNamed(o.Command), o, envOf(env), IO{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := cache.Entry{Backend: backend, Identity: "mallory", Token: "planted.token.value",
-		TokenExpiresAt: time.Now().Add(24 * time.Hour), Profile: profile}
-	if err := a.store.Save(a.name, e); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(a.store.Dir, "*.json"))
+	dir := seedCache(t, env, backend, cache.Entry{Backend: backend, Identity: "mallory", Token: "planted.token.value",
+		TokenExpiresAt: time.Now().Add(24 * time.Hour), Profile: profile})
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	for _, f := range files {
 		if uid >= 0 {
 			if err := os.Chown(f, uid, uid); err != nil {

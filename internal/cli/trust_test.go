@@ -39,8 +39,8 @@ func runCLI(t *testing.T, env map[string]string, args ...string) cliRun {
 }
 
 // seedCache writes e as the cached login of backend, where clilogin itself
-// would look for it.
-func seedCache(t *testing.T, env map[string]string, backend string, e cache.Entry) {
+// would look for it, and returns the cache directory.
+func seedCache(t *testing.T, env map[string]string, backend string, e cache.Entry) string {
 	t.Helper()
 	o, err := parseOptions([]string{"token", "-b", backend}, envOf(env))
 	if err != nil {
@@ -59,6 +59,7 @@ func seedCache(t *testing.T, env map[string]string, backend string, e cache.Entr
 	if err := a.store.Save(a.name, e); err != nil {
 		t.Fatal(err)
 	}
+	return a.store.Dir
 }
 
 // backendServer answers the paths in routes.
