@@ -64,8 +64,8 @@ bench: build
 FUZZTIME ?= 60s
 fuzz:
 	@for t in internal/browser:FuzzParseMarker internal/token:FuzzExpiry internal/token:FuzzExpiryOfBuiltJWT \
-	          internal/redact:FuzzURL internal/cookies:FuzzFromCDP internal/cookies:FuzzWriteNetscape internal/cache:FuzzDecode \
-	          internal/escape:FuzzControl internal/cli:FuzzEntryName internal/api:FuzzAnswer; do \
+	          internal/redact:FuzzURL internal/browser:FuzzFromCDP internal/cookies:FuzzWriteNetscape internal/cache:FuzzDecode \
+	          internal/escape:FuzzControl internal/backend:FuzzCacheName internal/api:FuzzAnswer; do \
 	  pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name"; \
 	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
 	done

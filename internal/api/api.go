@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
@@ -32,7 +33,7 @@ type Client struct {
 	// and the identity in an object answer; empty means the usual names.
 	TokenField, WhoamiField string
 
-	backend *url.URL
+	backend *backend.Backend
 	http    *resty.Client
 }
 
@@ -40,8 +41,8 @@ type Client struct {
 // path). Redirects are followed only within the backend's origin, so neither
 // cookies nor the bearer token ever reach another host. HTTPS_PROXY and
 // NO_PROXY are honoured.
-func New(backend *url.URL, timeout time.Duration) *Client {
-	origin := backend.Scheme + "://" + backend.Host
+func New(b *backend.Backend, timeout time.Duration) *Client {
+	origin := b.Origin()
 	r := resty.New().
 		SetTimeout(timeout).
 		SetRedirectPolicy(resty.RedirectPolicyFunc(func(req *http.Request, via []*http.Request) error {
@@ -54,16 +55,11 @@ func New(backend *url.URL, timeout time.Duration) *Client {
 	// connection is closed after maxBody bytes.
 	r.SetResponseBodyLimit(maxBody)
 	r.SetLogger(discardLogger{})
-	return &Client{backend: backend, http: r}
+	return &Client{backend: b, http: r}
 }
 
-// URL returns the backend URL with path appended to its base path.
-func (c *Client) URL(path string) string {
-	u := *c.backend
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(path, "/")
-	u.RawQuery, u.Fragment = "", ""
-	return u.String()
-}
+// URL returns the backend URL of path, under its base path.
+func (c *Client) URL(path string) string { return c.backend.Join(path) }
 
 // Token fetches the token from path with the backend's cookies. The answer
 // is judged by its content, not its Content-Type (see Answer.Token).

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/clilogin/clilogin/internal/api"
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 )
@@ -80,13 +81,13 @@ func (s *server) Hits() []hit {
 // listener, reached as another origin.
 func asLocalhost(s *server) string { return strings.Replace(s.URL, "127.0.0.1", "localhost", 1) }
 
-func mustURL(t *testing.T, s string) *url.URL {
+func mustURL(t *testing.T, s string) *backend.Backend {
 	t.Helper()
 	u, err := url.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return u
+	return &backend.Backend{URL: u}
 }
 
 func newClient(t *testing.T, backend string) *api.Client {

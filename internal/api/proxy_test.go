@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cookies"
 )
 
@@ -106,7 +107,7 @@ func TestHTTPSProxyChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(u, 20*time.Second)
+	c := New(&backend.Backend{URL: u}, 20*time.Second)
 	tok, err := c.Token(context.Background(), "/user/token",
 		[]cookies.Cookie{{Name: "session", Value: "s3ss10n", Domain: "example.com", HostOnly: true, Path: "/"}})
 	if err != nil {

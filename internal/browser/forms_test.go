@@ -27,6 +27,7 @@ import (
 	"github.com/chromedp/chromedp/remote"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
@@ -283,7 +284,7 @@ func (f *flow) login(t *testing.T, edit func(*Config)) (*Result, string, error) 
 	var log strings.Builder
 	var mu sync.Mutex
 	c := Config{
-		Remote: devtools, Headless: true, Backend: u, LoginPath: "/login", CallbackPath: "/callback",
+		Remote: devtools, Headless: true, Backend: &backend.Backend{URL: u}, LoginPath: "/login", CallbackPath: "/callback",
 		Marker: Marker{Kind: "text", Value: "ok"}, CookieURLs: []string{f.backend + "/"},
 		Username: testUser, Password: testPassword, Deadline: time.Now().Add(20 * time.Second),
 		Logf: func(format string, args ...any) {

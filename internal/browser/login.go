@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/redact"
@@ -41,7 +42,7 @@ type Config struct {
 	// the browser keeps running.
 	Remote string
 
-	Backend      *url.URL // scheme, host and base path of the backend
+	Backend      *backend.Backend
 	LoginPath    string
 	CallbackPath string // "" accepts the marker on any backend page
 	Marker       Marker
@@ -260,7 +261,7 @@ func (s *session) start(ctx context.Context) error {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	checked := make(chan error, 1)
-	go func() { checked <- preflight(pctx, s.cfg.Backend) }()
+	go func() { checked <- preflight(pctx, s.cfg.Backend.URL) }()
 	timer := time.NewTimer(time.Until(s.cfg.Deadline))
 	defer timer.Stop()
 	for {
@@ -434,39 +435,21 @@ func (s *session) lastURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.chain) == 0 {
-		return joinPath(s.cfg.Backend, s.cfg.LoginPath)
+		return s.cfg.Backend.Join(s.cfg.LoginPath)
 	}
 	return s.chain[len(s.chain)-1]
 }
 
-// onBackend reports whether raw is on the backend's origin, under its base
-// path.
-func (s *session) onBackend(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	b := s.cfg.Backend
-	return u.Scheme == b.Scheme && u.Host == b.Host &&
-		strings.HasPrefix(u.Path, strings.TrimSuffix(b.Path, "/"))
-}
+// onBackend reports whether raw is one of the backend's pages.
+func (s *session) onBackend(raw string) bool { return s.cfg.Backend.Contains(raw) }
 
-func (s *session) isPath(raw, path string) bool {
-	if !s.onBackend(raw) {
-		return false
-	}
-	u, _ := url.Parse(raw)
-	want, _ := url.Parse(joinPath(s.cfg.Backend, path))
-	return strings.TrimSuffix(u.Path, "/") == strings.TrimSuffix(want.Path, "/")
-}
-
-func (s *session) isLoginPage(raw string) bool { return s.isPath(raw, s.cfg.LoginPath) }
+func (s *session) isLoginPage(raw string) bool { return s.cfg.Backend.IsPath(raw, s.cfg.LoginPath) }
 
 func (s *session) isCallback(raw string) bool {
 	if s.cfg.CallbackPath == "" {
 		return s.onBackend(raw) && !s.isLoginPage(raw)
 	}
-	return s.isPath(raw, s.cfg.CallbackPath)
+	return s.cfg.Backend.IsPath(raw, s.cfg.CallbackPath)
 }
 
 func excerptText(t string) string {
@@ -474,13 +457,6 @@ func excerptText(t string) string {
 		return string(r[:160]) + "…"
 	}
 	return t
-}
-
-func joinPath(base *url.URL, path string) string {
-	u := *base
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(path, "/")
-	u.RawQuery, u.Fragment = "", ""
-	return u.String()
 }
 
 func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }

@@ -76,7 +76,7 @@ func (s *session) idpSession(ctx context.Context, backend []cookies.Cookie) []co
 		isBackend[[3]string{c.Name, c.Domain, c.Path}] = true
 	}
 	var out []cookies.Cookie
-	for _, c := range cookies.FromCDP(got.Cookies) {
+	for _, c := range cookiesFromCDP(got.Cookies) {
 		if !isBackend[[3]string{c.Name, c.Domain, c.Path}] {
 			out = append(out, c)
 		}

@@ -9,7 +9,6 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/redact"
 )
@@ -28,7 +27,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 	t0 := time.Now()
 	s.cfg.Step("idp page")
 	s.restoreSession(wctx)
-	loginURL := joinPath(s.cfg.Backend, s.cfg.LoginPath)
+	loginURL := s.cfg.Backend.Join(s.cfg.LoginPath)
 	s.cfg.Logf("opening %s", redact.URL(loginURL))
 	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
 	if err != nil {
@@ -139,7 +138,7 @@ func (s *session) finish(ctx context.Context, href string) (*Result, error) {
 	if err != nil {
 		return nil, s.waitError(ctx, err)
 	}
-	cs := cookies.FromCDP(cookies.SetByOrigin(got.Cookies, s.cfg.Backend))
+	cs := cookiesFromCDP(setByOrigin(got.Cookies, s.cfg.Backend))
 	idp := s.idpSession(ctx, cs)
 	s.cfg.Logf("took %d backend cookies and %d of the identity provider's session", len(cs), len(idp))
 	return &Result{Cookies: cs, Session: idp, URL: redact.URL(href)}, nil

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -40,7 +41,7 @@ type Step struct {
 
 // Config is the backend and its paths, as the other commands take them.
 type Config struct {
-	Backend                                        *url.URL
+	Backend                                        *backend.Backend
 	LoginPath, CallbackPath, TokenPath, WhoamiPath string
 	Timeout                                        time.Duration // per request; default 10s
 }
@@ -97,13 +98,8 @@ type runner struct {
 	http *http.Client
 }
 
-// url is the backend URL with path appended to its base path.
-func (r *runner) url(path string) string {
-	u := *r.c.Backend
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(path, "/")
-	u.RawQuery, u.Fragment = "", ""
-	return u.String()
-}
+// url is the backend URL of path, under its base path.
+func (r *runner) url(path string) string { return r.c.Backend.Join(path) }
 
 // answer is what one GET returned; its body is read up to maxBody.
 type answer struct {
@@ -172,7 +168,7 @@ func (r *runner) login(ctx context.Context) (Step, *url.URL) {
 		return Step{Name: "login", Status: Fail, Detail: detail, Fix: fix}, nil
 	}
 	target := r.url(r.c.LoginPath)
-	origin := r.c.Backend.Scheme + "://" + r.c.Backend.Host
+	origin := r.c.Backend.Origin()
 	for hop := 0; hop < 5; hop++ {
 		a, err := r.get(ctx, target, true)
 		if err != nil {

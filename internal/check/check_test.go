@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/check"
 )
 
@@ -30,9 +31,9 @@ func idp(t *testing.T) string {
 	return base
 }
 
-// backend is a backend whose login redirects to the IdP with redirect_uri
+// newBackend is a backend whose login redirects to the IdP with redirect_uri
 // at callback; login, token and whoami override the routes.
-func backend(t *testing.T, idpURL, callback string, routes map[string]http.HandlerFunc) *url.URL {
+func newBackend(t *testing.T, idpURL, callback string, routes map[string]http.HandlerFunc) *url.URL {
 	t.Helper()
 	var self string
 	mux := http.NewServeMux()
@@ -59,7 +60,7 @@ func backend(t *testing.T, idpURL, callback string, routes map[string]http.Handl
 }
 
 func cfg(u *url.URL) check.Config {
-	return check.Config{Backend: u, LoginPath: "/login", CallbackPath: "/callback", TokenPath: "/user/token", WhoamiPath: "/user/id"}
+	return check.Config{Backend: &backend.Backend{URL: u}, LoginPath: "/login", CallbackPath: "/callback", TokenPath: "/user/token", WhoamiPath: "/user/id"}
 }
 
 func statuses(steps []check.Step) string {
@@ -116,7 +117,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := cfg(backend(t, idp(t), tt.callback, tt.routes))
+			c := cfg(newBackend(t, idp(t), tt.callback, tt.routes))
 			if tt.edit != nil {
 				tt.edit(&c)
 			}
@@ -162,7 +163,7 @@ func TestCheckBackendDown(t *testing.T) {
 func TestCheckIdPDown(t *testing.T) {
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
-	c := cfg(backend(t, strings.Replace(down.URL, "127.0.0.1", "localhost", 1), "/callback", nil))
+	c := cfg(newBackend(t, strings.Replace(down.URL, "127.0.0.1", "localhost", 1), "/callback", nil))
 	steps := check.Run(context.Background(), c)
 	if got := statuses(steps); got != "backend=ok login=ok idp=fail callback=ok token=ok whoami=ok" {
 		t.Errorf("steps = %s\n%+v", got, steps)

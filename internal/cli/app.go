@@ -58,7 +58,7 @@ func newApp(c command, o Options, env Env, stdio IO) (*app, error) {
 	}
 	a.store = cache.Store{Dir: filepath.Join(dir, "clilogin")}
 	if o.Backend != nil {
-		a.name = entryName(o.Backend)
+		a.name = o.Backend.CacheName()
 		a.client = api.New(o.Backend, o.Timeout)
 		a.client.TokenField, a.client.WhoamiField = o.TokenField, o.WhoamiField
 	}
@@ -75,7 +75,7 @@ func (a *app) warnf(format string, args ...any) {
 func (a *app) load() cache.Entry {
 	e, err := a.store.Load(a.name)
 	switch {
-	case err == nil && !sameBackend(e.Backend, a.o.Backend):
+	case err == nil && !a.o.Backend.Same(e.Backend):
 		err = fmt.Errorf("%s records the backend %q, not %s", a.name, e.Backend, a.o.Backend)
 	case err == nil && checkToken(e.Token, "") != nil:
 		a.log.logf("the cached token has characters a token cannot have; not using it")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -13,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/escape"
@@ -84,7 +84,7 @@ func runCookies(ctx context.Context, a *app) error {
 		return failure.New(failure.Refused, "check --backend: the login left no cookie for its host",
 			"no cookies for %s", a.o.Backend.Host)
 	}
-	return cookies.WriteFormat(a.stdio.Out, a.o.Format, live, a.o.Backend)
+	return cookies.WriteFormat(a.stdio.Out, a.o.Format, live, a.o.Backend.URL)
 }
 
 // exitCode ends a command with a code and no message: exec passes its
@@ -170,10 +170,10 @@ func runStatus(a *app) error {
 			continue
 		}
 		e := l.Entry
-		if a.o.Backend != nil && !sameBackend(e.Backend, a.o.Backend) {
+		if a.o.Backend != nil && !a.o.Backend.Same(e.Backend) {
 			continue
 		}
-		if u, err := url.Parse(e.Backend); err != nil || u.Host == "" || entryName(u) != l.Name {
+		if b, err := backend.Parse(e.Backend, true); err != nil || b.CacheName() != l.Name {
 			// A file of an older clilogin (named without a hash), or one
 			// copied or renamed: clilogin never reads it as this backend's.
 			rows = append(rows, row{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), Token: e.Token != "",
@@ -257,8 +257,8 @@ func runLogout(a *app) error {
 		return failure.New(failure.Internal, "delete it by hand", "cannot delete the cached login: %w", err)
 	}
 	// The entry of a clilogin before hashed names, if it is this backend's.
-	if old := legacyEntryName(a.o.Backend); old != a.name {
-		if le, err := a.store.Load(old); err == nil && sameBackend(le.Backend, a.o.Backend) {
+	if old := a.o.Backend.LegacyCacheName(); old != a.name {
+		if le, err := a.store.Load(old); err == nil && a.o.Backend.Same(le.Backend) {
 			if err := a.store.Delete(old); err != nil {
 				a.warnf("cannot delete the cached login of an older clilogin: %v", err)
 			}

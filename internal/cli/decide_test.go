@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
@@ -185,8 +185,7 @@ func TestLoginWaitsForTheCacheLock(t *testing.T) {
 	dir := t.TempDir()
 	a := decideApp(t, dir, b, fb, now, "login")
 	a.deadline = time.Now().Add(300 * time.Millisecond)
-	u, _ := url.Parse(b.srv.URL)
-	unlock, err := a.store.Lock(context.Background(), entryName(u))
+	unlock, err := a.store.Lock(context.Background(), backend.MustParse(b.srv.URL).CacheName())
 	if err != nil {
 		t.Fatal(err)
 	}

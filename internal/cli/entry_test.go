@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
 )
@@ -83,17 +84,17 @@ func TestAnEntryForAnotherBackendIsIgnored(t *testing.T) {
 // never used; status lists it as not used, and logout forgets it.
 func TestOldCacheFilesAreListedNotUsedAndForgotten(t *testing.T) {
 	env := cliEnv(t.TempDir())
-	backend := "http://127.0.0.1:9/app"
+	raw := "http://127.0.0.1:9/app"
 	tok := testJWT(time.Now().Add(time.Hour))
 	store := cache.Store{Dir: filepath.Join(env["XDG_CACHE_HOME"], "clilogin")}
 	if err := os.MkdirAll(store.Dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	u, _ := url.Parse(backend)
-	if err := store.Save(legacyEntryName(u), cache.Entry{Backend: backend, Identity: "alice", Token: tok, TokenExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+	u, _ := url.Parse(raw)
+	if err := store.Save((&backend.Backend{URL: u}).LegacyCacheName(), cache.Entry{Backend: raw, Identity: "alice", Token: tok, TokenExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if got, r := tokenFromCache(t, env, backend, tok); got {
+	if got, r := tokenFromCache(t, env, raw, tok); got {
 		t.Fatalf("the old file's token was used: %+v", r)
 	}
 	r := runCLI(t, env, "status", "-o", "json")
@@ -101,10 +102,10 @@ func TestOldCacheFilesAreListedNotUsedAndForgotten(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 {
 		t.Fatalf("status -o json: %v: %q", err, r.stdout)
 	}
-	if rows[0]["backend"] != backend || !strings.Contains(fmt.Sprint(rows[0]["error"]), "not used") {
+	if rows[0]["backend"] != raw || !strings.Contains(fmt.Sprint(rows[0]["error"]), "not used") {
 		t.Errorf("status -o json does not list the old file as not used: %v", rows[0])
 	}
-	if r := runCLI(t, env, "logout", "-b", backend); r.code != 0 {
+	if r := runCLI(t, env, "logout", "-b", raw); r.code != 0 {
 		t.Fatalf("logout: %+v", r)
 	}
 	if files, _ := filepath.Glob(filepath.Join(store.Dir, "*.json")); len(files) != 0 {
@@ -160,33 +161,4 @@ func TestStatusJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0].Backend != "https://api.example.com" {
 		t.Errorf("status -b filters by backend: %v: %s", err, r.stdout)
 	}
-}
-
-// FuzzEntryName checks that any backend URL gets a file name of its own
-// (no separator, not too long) and that the canonical URL is a fixed point.
-func FuzzEntryName(f *testing.F) {
-	for _, s := range []string{"http://127.0.0.1:9/a_b", "https://bücher.example/x/../y/", "http://[::1]:80/", "HTTPS://A.EXAMPLE:443", "http://h/a%2Fb"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		u, err := url.Parse(raw)
-		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			return
-		}
-		name := entryName(u)
-		if strings.ContainsAny(name, `/\`+"\x00") || len(name) > 160 || strings.HasPrefix(name, ".") {
-			t.Fatalf("entryName(%q) = %q", raw, name)
-		}
-		canon := canonicalBackend(u)
-		v, err := url.Parse(canon)
-		if err != nil {
-			t.Fatalf("canonicalBackend(%q) = %q, which does not parse: %v", raw, canon, err)
-		}
-		if again := canonicalBackend(v); again != canon {
-			t.Fatalf("canonicalBackend(%q) = %q, but of that %q", raw, canon, again)
-		}
-		if !sameBackend(raw, u) {
-			t.Fatalf("sameBackend(%q) is false for itself", raw)
-		}
-	})
 }

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/escape"
@@ -87,7 +86,7 @@ func (a *app) signIn(ctx context.Context, session []cookies.Cookie) (*browser.Re
 		LoginPath:     o.LoginPath,
 		CallbackPath:  o.CallbackPath,
 		Marker:        o.Success,
-		CookieURLs:    cookieURLs(a.client, o),
+		CookieURLs:    o.Backend.CookieURLs(o.TokenPath, o.WhoamiPath, o.CallbackPath),
 		Session:       session,
 		Username:      o.Username,
 		Password:      password,
@@ -126,18 +125,6 @@ func (a *app) whoami(ctx context.Context, tok string) (string, error) {
 			"logged in as %q, expected %q", id, a.o.ExpectIdentity)
 	}
 	return id, nil
-}
-
-// cookieURLs are the backend URLs whose cookies are taken from the browser:
-// the base and each path clilogin calls, so that path-scoped cookies come too.
-func cookieURLs(c *api.Client, o Options) []string {
-	urls := []string{c.URL("/")}
-	for _, p := range []string{o.TokenPath, o.WhoamiPath, o.CallbackPath} {
-		if p != "" {
-			urls = append(urls, c.URL(p))
-		}
-	}
-	return urls
 }
 
 // maxPasswordLine bounds the line --password-stdin reads.

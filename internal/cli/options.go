@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/loopback"
@@ -23,7 +24,7 @@ type Options struct {
 	Command string
 	Args    []string // after "--" (exec)
 
-	Backend      *url.URL
+	Backend      *backend.Backend
 	InsecureHTTP bool
 	LoginPath    string
 	CallbackPath string
@@ -174,7 +175,7 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 		return failure.New(failure.Usage, "pass --backend URL or set CLILOGIN_BACKEND",
 			"--backend is required")
 	case raw != "":
-		u, err := parseBackend(raw, o.InsecureHTTP)
+		u, err := backend.Parse(raw, o.InsecureHTTP)
 		if err != nil {
 			return err
 		}
@@ -262,32 +263,8 @@ func (o *Options) defaultProfile(env Env) error {
 	if err != nil {
 		return failure.New(failure.Usage, "pass --profile DIR", "no user config directory for the browser profile: %w", err)
 	}
-	o.Profile = filepath.Join(dir, "clilogin", "profiles", hostPort(o.Backend))
+	o.Profile = filepath.Join(dir, "clilogin", "profiles", o.Backend.ProfileName())
 	return nil
-}
-
-// parseBackend checks a --backend URL.
-func parseBackend(raw string, insecureHTTP bool) (*url.URL, error) {
-	hint := "pass the backend as scheme://host[:port][/base], e.g. https://api.example.com"
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, failure.New(failure.Usage, hint, "--backend %q is not a URL", raw)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, failure.New(failure.Usage, hint, "--backend %q must start with https:// or http://", raw)
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return nil, failure.New(failure.Usage, hint, "--backend %q has no host", raw)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, failure.New(failure.Usage, hint, "--backend must not hold user info, a query or a fragment")
-	}
-	if u.Scheme == "http" && !insecureHTTP && !loopback.Host(u.Hostname()) {
-		return nil, failure.New(failure.Usage, "use https://, or pass --insecure-http if you accept sending the session in clear text",
-			"--backend %s uses http:// on a host that is not loopback", u.Redacted())
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	return u, nil
 }
 
 // checkRemoteBrowser checks a --remote-browser URL: a DevTools endpoint
@@ -303,16 +280,6 @@ func checkRemoteBrowser(raw string, insecure bool) error {
 			"--remote-browser %s is not on loopback and is not encrypted", u.Redacted())
 	}
 	return nil
-}
-
-// hostPort names a backend's profile and cache entry: host_port.
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
-	}
-	name := strings.Trim(strings.ToLower(u.Hostname()), "[]") + "_" + port
-	return strings.NewReplacer(":", "_", "/", "_").Replace(name)
 }
 
 // userDir is os.UserConfigDir or os.UserCacheDir (kind "config" or

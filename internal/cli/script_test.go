@@ -19,6 +19,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/term"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
 )
@@ -108,7 +109,7 @@ func scriptSeed(ts *testscript.TestScript, neg bool, args []string) {
 	u, err := url.Parse(ts.Getenv("BACKEND"))
 	ts.Check(err)
 	store := cache.Store{Dir: filepath.Join(ts.Getenv("XDG_CACHE_HOME"), "clilogin")}
-	ts.Check(store.Save(entryName(u), cache.Entry{
+	ts.Check(store.Save((&backend.Backend{URL: u}).CacheName(), cache.Entry{
 		Backend: u.String(),
 		Cookies: []cookies.Cookie{{Name: "session", Value: value, Domain: u.Hostname(), Path: "/", HostOnly: true, HTTPOnly: true}},
 		SavedAt: time.Now().UTC(),

@@ -91,8 +91,8 @@ The identity provider's cookies are never exported.`,
 			fs.StringVar(&o.Format, "format", "netscape", "netscape (curl -b, wget), json, playwright (storageState) or header (Cookie: value)")
 		},
 		check: func(o *Options) error {
-			if !slices.Contains(cookies.Formats, o.Format) {
-				return usageError("--format must be one of %s, got %q", strings.Join(cookies.Formats, ", "), o.Format)
+			if !slices.Contains(cookies.Formats(), o.Format) {
+				return usageError("--format must be one of %s, got %q", strings.Join(cookies.Formats(), ", "), o.Format)
 			}
 			return nil
 		},
@@ -233,7 +233,7 @@ func newRoot(env Env, stdio IO, run func(c command, o Options) error, parsed fun
 			cmd.Flags().SetInterspersed(false) // CMD's own flags are CMD's
 		}
 		c.addFlags(cmd.Flags(), o)
-		for name, values := range map[string][]string{"output": outputValues(c), "format": cookies.Formats} {
+		for name, values := range map[string][]string{"output": outputValues(c), "format": cookies.Formats()} {
 			_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 		}
 		root.AddCommand(cmd)

@@ -11,29 +11,48 @@ import (
 	"github.com/clilogin/clilogin/internal/loopback"
 )
 
-// Formats are the names WriteFormat knows.
-var Formats = []string{"netscape", "json", "playwright", "header"}
-
-// WriteFormat writes the cookies in a format: "netscape" (the cookie file
-// of curl -b and wget --load-cookies), "json" (clilogin's own cookie
-// objects), "playwright" (a Playwright storageState file) or "header" (the
-// value of a Cookie header for target).
-func WriteFormat(w io.Writer, format string, cs []Cookie, target *url.URL) error {
-	switch format {
-	case "netscape":
-		return WriteNetscape(w, cs)
-	case "json":
+// formats are the formats WriteFormat knows, in the order help lists them.
+// Adding a format is adding an entry here.
+var formats = []struct {
+	name  string
+	write func(w io.Writer, cs []Cookie, target *url.URL) error
+}{
+	// The cookie file of curl -b and wget --load-cookies.
+	{"netscape", func(w io.Writer, cs []Cookie, _ *url.URL) error { return WriteNetscape(w, cs) }},
+	// clilogin's own cookie objects.
+	{"json", func(w io.Writer, cs []Cookie, _ *url.URL) error {
 		if cs == nil {
 			cs = []Cookie{}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(cs)
-	case "playwright":
-		return WritePlaywright(w, cs)
-	case "header":
+	}},
+	// A Playwright storageState file.
+	{"playwright", func(w io.Writer, cs []Cookie, _ *url.URL) error { return WritePlaywright(w, cs) }},
+	// The value of a Cookie header for target.
+	{"header", func(w io.Writer, cs []Cookie, target *url.URL) error {
 		_, err := fmt.Fprintln(w, Header(cs, target, time.Now()))
 		return err
+	}},
+}
+
+// Formats are the names WriteFormat knows.
+func Formats() []string {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = f.name
+	}
+	return names
+}
+
+// WriteFormat writes the cookies in the named format (see Formats); target
+// is the URL they are for.
+func WriteFormat(w io.Writer, format string, cs []Cookie, target *url.URL) error {
+	for _, f := range formats {
+		if f.name == format {
+			return f.write(w, cs, target)
+		}
 	}
 	return fmt.Errorf("cookies: unknown format %q", format)
 }

@@ -12,15 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/loopback"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -32,7 +33,7 @@ const maxBody = 1 << 20
 
 // Config is one replay.
 type Config struct {
-	Backend      *url.URL // scheme, host and base path
+	Backend      *backend.Backend
 	LoginPath    string
 	CallbackPath string // "" accepts the marker on any backend page after the IdP
 	Marker       browser.Marker
@@ -83,15 +84,15 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		jar = append(jar, jarCookie{Cookie: k})
 	}
 	var res Result
-	next := join(c.Backend, c.LoginPath)
+	next := c.Backend.Join(c.LoginPath)
 	sawIdP := false
 	for hop := 0; hop <= MaxHops; hop++ {
 		u, err := url.Parse(next)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			return res, fmt.Errorf("%w: a redirect to %q", ErrFallback, redact.URL(next))
 		}
-		onBackend := sameOrigin(u, c.Backend) && strings.HasPrefix(u.Path, strings.TrimSuffix(c.Backend.Path, "/"))
-		if u.Scheme == "http" && !onBackend && !isLoopback(u.Hostname()) {
+		onBackend := c.Backend.Contains(u.String())
+		if u.Scheme == "http" && !onBackend && !loopback.Host(u.Hostname()) {
 			return res, fmt.Errorf("%w: a redirect to http:// on %s, which is not loopback; not followed in clear text", ErrFallback, u.Host)
 		}
 		sawIdP = sawIdP || !onBackend
@@ -109,7 +110,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 			jar = merge(jar, jarCookie{Cookie: k, backend: onBackend}, c.Now())
 		}
 		c.Logf("replay %d: %s answered %d (%d cookies set)", hop, redact.URL(u.String()), resp.StatusCode, len(set))
-		callback := onBackend && (c.CallbackPath == "" && hop > 0 || samePath(u, c.Backend, c.CallbackPath))
+		callback := onBackend && (c.CallbackPath == "" && hop > 0 || c.Backend.IsPath(u.String(), c.CallbackPath))
 		switch code := resp.StatusCode; {
 		case code == 301 || code == 302 || code == 303 || code == 307 || code == 308:
 			loc, err := u.Parse(resp.Header.Get("Location"))
@@ -220,31 +221,4 @@ func describe(resp *http.Response, body []byte) string {
 		return ct + ", a page with scripts"
 	}
 	return ct
-}
-
-func join(base *url.URL, path string) string {
-	u := *base
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(path, "/")
-	u.RawQuery, u.Fragment = "", ""
-	return u.String()
-}
-
-func sameOrigin(a, b *url.URL) bool {
-	return a.Scheme == b.Scheme && strings.EqualFold(a.Host, b.Host)
-}
-
-func samePath(u, base *url.URL, path string) bool {
-	if path == "" {
-		return false
-	}
-	want, _ := url.Parse(join(base, path))
-	return strings.TrimSuffix(u.Path, "/") == strings.TrimSuffix(want.Path, "/")
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
@@ -89,7 +90,7 @@ func newChain(t *testing.T) *chain {
 func (c *chain) config(session string) Config {
 	b, _ := url.Parse(c.backend.URL)
 	m, _ := browser.ParseMarker("text:ok")
-	return Config{Backend: b, LoginPath: "/login", CallbackPath: "/callback", Marker: m,
+	return Config{Backend: &backend.Backend{URL: b}, LoginPath: "/login", CallbackPath: "/callback", Marker: m,
 		Session: []cookies.Cookie{{Name: "idp_session", Value: session, Domain: "localhost", HostOnly: true, Path: "/"}}}
 }
 
@@ -172,7 +173,7 @@ func TestReplayStopsAtTheDeadline(t *testing.T) {
 	b, _ := url.Parse(block.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := Run(ctx, Config{Backend: b, LoginPath: "/login"})
+	_, err := Run(ctx, Config{Backend: &backend.Backend{URL: b}, LoginPath: "/login"})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the deadline", err)
 	}
