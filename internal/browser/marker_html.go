@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/andybalholm/cascadia"
-	"github.com/antchfx/htmlquery"
 	"github.com/antchfx/xpath"
 	"golang.org/x/net/html"
 )
@@ -35,7 +34,7 @@ func (m Marker) MatchHTML(page []byte) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("marker %s: %w", m, err)
 		}
-		switch v := expr.Evaluate(htmlquery.CreateXPathNavigator(doc)).(type) {
+		switch v := expr.Evaluate(newHTMLNav(doc)).(type) {
 		case bool:
 			return v, nil
 		case float64:

@@ -19,6 +19,12 @@ func TestMatchHTML(t *testing.T) {
 		{"xpath://h1[.='Welcome']", "<h1>Sign in</h1>", false},
 		{"xpath:count(//li) > 1", "<ul><li>a</li><li>b</li></ul>", true},
 		{"xpath:string(//h1)", "<p>x</p>", false},
+		{"xpath://a[@href='/done']", `<a href="/x">x</a><a href="/done">d</a>`, true},
+		{"xpath://li[last()]/preceding-sibling::li", "<ul><li>a</li><li>b</li></ul>", true},
+		{"xpath://ul/li[1]/following-sibling::li[.='b']", "<ul><li>a</li><li>b</li></ul>", true},
+		{"xpath:/html/body/p/text()", "<p>ok</p>", true},
+		{"xpath://p[contains(., 'signed in')]", "<div><p>You are <b>signed in</b></p></div>", true},
+		{"xpath://*[@id='missing']", `<p id="here">x</p>`, false},
 	} {
 		m, err := ParseMarker(tt.marker)
 		if err != nil {
