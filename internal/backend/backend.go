@@ -47,8 +47,15 @@ func Parse(raw string, insecureHTTP bool) (*Backend, error) {
 		return nil, failure.New(failure.Usage, "use https://, or pass --insecure-http if you accept sending the session in clear text",
 			"--backend %s uses http:// on a host that is not loopback", u.Redacted())
 	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
+	// The trailing slash goes in the escaped form: /a%2F keeps its
+	// escaped slash, /a/ becomes /a.
+	if p := u.EscapedPath(); strings.HasSuffix(p, "/") {
+		p = strings.TrimSuffix(p, "/")
+		if u.Path, err = url.PathUnescape(p); err != nil {
+			return nil, failure.New(failure.Usage, hint, "--backend %q has a bad path: %v", raw, err)
+		}
+		u.RawPath = p
+	}
 	return &Backend{URL: u}, nil
 }
 
