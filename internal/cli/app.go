@@ -215,13 +215,14 @@ func (a *app) replay(ctx context.Context, session []cookies.Cookie) (cache.Entry
 		Now:          a.now,
 		Logf:         a.log.logf,
 	})
-	if err != nil {
-		if rctx.Err() != nil && ctx.Err() == nil && a.now().Before(a.deadline) {
-			return cache.Entry{}, fmt.Errorf("%w: %v", replay.ErrFallback, err)
-		}
-		if ctx.Err() != nil {
-			return cache.Entry{}, failure.Wrap(failure.Interrupted, "", ctx.Err())
-		}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return cache.Entry{}, failure.Wrap(failure.Interrupted, "", ctx.Err())
+	case rctx.Err() != nil: // the deadline: no time is left for a browser either
+		return cache.Entry{}, failure.New(failure.Timeout, "the identity provider or the backend is slow; try again or raise --timeout",
+			"timed out signing in again over HTTP with the identity provider's session")
+	default:
 		return cache.Entry{}, err
 	}
 	a.log.logf("signed in again over HTTP with the identity provider's session (%d hops, no browser)", len(res.Hops))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/browser"
+	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/replay"
@@ -305,5 +306,28 @@ func TestLoginDecisionReplaysTheIdPSession(t *testing.T) {
 				t.Errorf("%d browser logins, want %d", fb.logins.Load(), tt.wantLogins)
 			}
 		})
+	}
+}
+
+// A replay that the deadline cuts off is a timeout (exit 3), not an
+// internal error, and no browser is started after it.
+func TestReplayCutOffByTheDeadlineIsATimeout(t *testing.T) {
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer stuck.Close()
+	now := time.Now
+	b := newDecideBackend(t, now, time.Hour)
+	fb := &fakeBrowser{session: "good"}
+	dir := t.TempDir()
+	a := decideApp(t, dir, b, fb, now, "login")
+	a.o.Backend = backend.MustParse(stuck.URL) // the login path never answers
+	a.name = a.o.Backend.CacheName()
+	a.save(cache.Entry{IdPSession: []cookies.Cookie{{Name: "idp", Value: "alive", Domain: "127.0.0.1", HostOnly: true, Path: "/"}}})
+	a.deadline = time.Now().Add(200 * time.Millisecond)
+	_, _, err := a.obtain(context.Background(), true)
+	if failure.KindOf(err) != failure.Timeout {
+		t.Fatalf("err = %v (kind %v), want a timeout", err, failure.KindOf(err))
+	}
+	if fb.logins.Load() != 0 {
+		t.Error("a browser was started after the deadline")
 	}
 }
