@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,15 +25,7 @@ func TestLoginWithRemoteBrowser(t *testing.T) {
 	t.Parallel()
 	need(t, "Chromium", browserPaths["shell"])
 	dir := t.TempDir()
-	chrome := exec.Command(browserPaths["shell"], "--headless", "--no-sandbox", "--remote-debugging-port=0", "--user-data-dir="+dir,
-		"--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic", "about:blank")
-	chrome.Stdout, chrome.Stderr = io.Discard, io.Discard
-	if err := chrome.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { chrome.Wait(); close(exited) }()
-	defer func() { chrome.Process.Kill(); <-exited }()
+	exited, _ := startChrome(t, dir, "--remote-debugging-port=0")
 	endpoint := "http://127.0.0.1:" + devToolsPort(t, dir, exited)
 	r := clilogin(t, run{args: []string{"login", "-b", stack.BackendURL, "--remote-browser", endpoint,
 		"--username", "alice@example.com", "--timeout", "30s"}, env: []string{"CLILOGIN_PASSWORD=" + password}})
@@ -81,15 +74,7 @@ func TestNoBrowserLeftSeesABrowserOnAnyProfile(t *testing.T) {
 	t.Parallel()
 	need(t, "Chromium", browserPaths["shell"])
 	profile := t.TempDir() // neither the run's HOME nor its TMPDIR
-	chrome := exec.Command(browserPaths["shell"], "--headless", "--no-sandbox", "--user-data-dir="+profile,
-		"--disable-background-networking", "--no-first-run", "about:blank")
-	chrome.Stdout, chrome.Stderr = io.Discard, io.Discard
-	if err := chrome.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { chrome.Wait(); close(exited) }()
-	defer func() { chrome.Process.Kill(); <-exited }()
+	_, stop := startChrome(t, profile)
 	for deadline := time.Now().Add(10 * time.Second); len(processesMentioning(profile)) == 0; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the browser did not start")
@@ -103,8 +88,7 @@ func TestNoBrowserLeftSeesABrowserOnAnyProfile(t *testing.T) {
 	if len(rec.errors) == 0 {
 		t.Error("the check did not see the browser left on the profile")
 	}
-	chrome.Process.Kill()
-	<-exited
+	stop()
 	var after recorded
 	noBrowserLeft(&after, profile, nil)
 	if len(after.errors) != 0 {
@@ -113,6 +97,26 @@ func TestNoBrowserLeftSeesABrowserOnAnyProfile(t *testing.T) {
 	if got := profilesIn([]string{"login", "--profile=/a", "--profile", "/b", "--", "--profile", "/c"}); strings.Join(got, ",") != "/a,/b" {
 		t.Errorf("profilesIn = %q", got)
 	}
+}
+
+// startChrome starts a bare headless shell on profile, as someone else's
+// browser: exited is closed when it has exited; stop kills it and waits
+// (it also runs at the end of the test).
+func startChrome(t *testing.T, profile string, extra ...string) (exited <-chan struct{}, stop func()) {
+	t.Helper()
+	args := append([]string{"--headless", "--no-sandbox", "--user-data-dir=" + profile, "--disable-background-networking",
+		"--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"}, extra...)
+	chrome := exec.Command(browserPaths["shell"], append(args, "about:blank")...)
+	chrome.Stdout, chrome.Stderr = io.Discard, io.Discard
+	if err := chrome.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { chrome.Wait(); close(done) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { chrome.Process.Kill(); <-done }) }
+	t.Cleanup(stop)
+	return done, stop
 }
 
 type recorded struct{ errors []string }
