@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -214,11 +215,15 @@ func (a Answer) wrong(what, hint string) error {
 	return failure.New(failure.Unreachable, hint, "the backend's %s path %s answered %s: %s", a.Step, a.Path, what, a.Received())
 }
 
+// jwtLike and tokenLike are compiled when an answer is first shown, not at
+// every start: a cache hit never needs them.
 var (
-	jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*`)
+	jwtLike = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*`)
+	})
 	// tokenLike is a long run of the characters tokens are made of: in the
 	// token path's answer it may well be one.
-	tokenLike = regexp.MustCompile(`[A-Za-z0-9._~+/=-]{16,}`)
+	tokenLike = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9._~+/=-]{16,}`) })
 )
 
 // Received says what the answer was: its content type, its size and its
@@ -234,9 +239,9 @@ func (a Answer) Received() string {
 	if len(head) > 4*most {
 		head = head[:4*most]
 	}
-	s := jwtLike.ReplaceAllString(redact.Secrets(strings.ToValidUTF8(string(head), "\uFFFD"), a.secrets...), redact.Mask)
+	s := jwtLike().ReplaceAllString(redact.Secrets(strings.ToValidUTF8(string(head), "\uFFFD"), a.secrets...), redact.Mask)
 	if a.Step == "token" {
-		s = tokenLike.ReplaceAllString(s, redact.Mask)
+		s = tokenLike().ReplaceAllString(s, redact.Mask)
 	}
 	cut := ""
 	if r := []rune(s); len(r) > most {

@@ -103,9 +103,6 @@ func (b *Backend) IsPath(raw, p string) bool {
 	return strings.TrimSuffix(u.Path, "/") == strings.TrimSuffix(want.Path, "/")
 }
 
-// Loopback reports whether the backend is on this machine.
-func (b *Backend) Loopback() bool { return loopback.Host(b.Hostname()) }
-
 // CookieURLs are the backend URLs whose cookies are the backend's: its base
 // and each of paths (so that cookies scoped to a path come too).
 func (b *Backend) CookieURLs(paths ...string) []string {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -93,12 +94,11 @@ func (s Store) Load(name string) (Entry, error) {
 		return Entry{}, fmt.Errorf("cache: %w", err)
 	}
 	defer f.Close()
-	b := make([]byte, maxFile+1)
-	n, err := f.Read(b)
-	if err != nil && n == 0 {
+	b, err := io.ReadAll(io.LimitReader(f, maxFile+1)) // Decode refuses more than maxFile
+	if err != nil {
 		return Entry{}, fmt.Errorf("%w %s: %v", ErrCorrupt, f.Name(), err)
 	}
-	return Decode(b[:n], f.Name())
+	return Decode(b, f.Name())
 }
 
 // Decode parses an entry's file contents; name is only for messages.

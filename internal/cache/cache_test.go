@@ -195,14 +195,23 @@ func TestLockExcludesAndWaitsUntilTheContextEnds(t *testing.T) {
 	if _, err := s.Lock(ctx, "e"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("second lock: %v, want the context's deadline", err)
 	}
-	got := make(chan error, 1)
+	// A waiter started while the lock is held gets it only once it is
+	// released.
+	trying, got := make(chan struct{}), make(chan error, 1)
 	go func() {
+		close(trying)
 		u, err := s.Lock(context.Background(), "e")
 		if err == nil {
 			u()
 		}
 		got <- err
 	}()
+	<-trying
+	select {
+	case err := <-got:
+		t.Fatalf("the waiter got the lock while it was held (err %v)", err)
+	case <-time.After(100 * time.Millisecond): // it is waiting
+	}
 	unlock()
 	if err := <-got; err != nil {
 		t.Errorf("lock after unlock: %v", err)

@@ -77,7 +77,7 @@ func (a *app) load() cache.Entry {
 	switch {
 	case err == nil && !a.o.Backend.Same(e.Backend):
 		err = fmt.Errorf("%s records the backend %q, not %s", a.name, e.Backend, a.o.Backend)
-	case err == nil && checkToken(e.Token, "") != nil:
+	case err == nil && !printableToken(e.Token):
 		a.log.logf("the cached token has characters a token cannot have; not using it")
 		e.Token, e.TokenExpiresAt = "", time.Time{}
 		return e
@@ -257,9 +257,6 @@ func (a *app) tokenStep(ctx context.Context, e cache.Entry) (cache.Entry, error)
 	if err != nil {
 		return cache.Entry{}, err
 	}
-	if err := checkToken(tok, a.o.TokenPath); err != nil {
-		return cache.Entry{}, err
-	}
 	a.log.logf("got a token from %s", a.o.TokenPath)
 	if err := a.verify(tctx, tok); err != nil {
 		return cache.Entry{}, err
@@ -298,17 +295,18 @@ func (a *app) verify(ctx context.Context, tok string) error {
 	return nil
 }
 
-// checkToken refuses a token that is not printable ASCII without spaces:
-// a token goes into an HTTP header and onto a terminal, where a control
-// character would be obeyed.
-func checkToken(tok, path string) error {
+// printableToken reports whether a cached token is printable ASCII without
+// spaces, as the token path's answer must be (api.Answer.Token): a token
+// goes into an HTTP header and onto a terminal, where a control character
+// would be obeyed, and a cache file may have been written by another
+// program.
+func printableToken(tok string) bool {
 	for i := 0; i < len(tok); i++ {
 		if c := tok[i]; c <= ' ' || c >= 0x7f {
-			return failure.New(failure.Unreachable, "check --token-path; a token is printable ASCII without spaces",
-				"the backend's token path %s answered a token with control characters, spaces or non-ASCII text; refused", path)
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 // expiry is the token's exp, or zero when it has none.

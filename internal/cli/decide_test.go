@@ -331,3 +331,13 @@ func TestReplayCutOffByTheDeadlineIsATimeout(t *testing.T) {
 		t.Error("a browser was started after the deadline")
 	}
 }
+
+// commandNamed is the table's entry for name; the zero command if none.
+func commandNamed(name string) command {
+	for _, c := range commandTable {
+		if c.name == name {
+			return c
+		}
+	}
+	return command{}
+}

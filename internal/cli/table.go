@@ -279,13 +279,3 @@ func outputValues(c command) []string {
 func flagError(cmd *cobra.Command, err error) error {
 	return failure.New(failure.Usage, fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath()), "%v", err)
 }
-
-// commandNamed is the table's entry for name; the zero command if none.
-func commandNamed(name string) command {
-	for _, c := range commandTable {
-		if c.name == name {
-			return c
-		}
-	}
-	return command{}
-}

@@ -104,9 +104,8 @@ func Run(ctx context.Context, c Config) (Result, error) {
 			}
 			return res, fmt.Errorf("%w: %s: %v", ErrFallback, u.Host, err)
 		}
-		var set []cookies.Cookie
-		for _, k := range cookies.FromResponse(resp, u, c.Now()) {
-			set = append(set, k)
+		set := cookies.FromResponse(resp, u, c.Now())
+		for _, k := range set {
 			jar = merge(jar, jarCookie{Cookie: k, backend: onBackend}, c.Now())
 		}
 		c.Logf("replay %d: %s answered %d (%d cookies set)", hop, redact.URL(u.String()), resp.StatusCode, len(set))
@@ -122,9 +121,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		case code >= 500 && callback:
 			return res, failure.New(failure.Unreachable, "the backend failed to finish the login; check its logs",
 				"the backend's callback answered %s", resp.Status)
-		case code >= 400:
-			return res, fmt.Errorf("%w: %s answered %s", ErrFallback, redact.URL(u.String()), resp.Status)
-		case code != http.StatusOK:
+		case code != http.StatusOK: // a 4xx, or anything else a browser would have to handle
 			return res, fmt.Errorf("%w: %s answered %s", ErrFallback, redact.URL(u.String()), resp.Status)
 		}
 		if onBackend && (sawIdP || callback) {
