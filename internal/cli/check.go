@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/clilogin/clilogin/internal/check"
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
@@ -68,7 +69,7 @@ func runCheck(ctx context.Context, o Options, stdio IO) error {
 		if s.Fix != "" {
 			line += "; fix: " + s.Fix
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Status, s.Name, oneLine(line))
+		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Status, s.Name, escape.Control(oneLine(line))) // what the backend and the IdP said
 		if s.Status == check.Fail {
 			n++
 		}

@@ -14,20 +14,13 @@ import (
 // what to change, and exits 5; -o json is one object.
 func TestRunCheckOnABrokenBackend(t *testing.T) {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" {
-			w.Write([]byte("home"))
-			return
-		}
-		http.Error(w, "no", http.StatusUnauthorized)
-	}))
-	defer s.Close()
-	s.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/login" {
 			http.NotFound(w, r)
 			return
 		}
 		http.Error(w, "no", http.StatusUnauthorized)
-	})
+	}))
+	defer s.Close()
 	var out, errb bytes.Buffer
 	code := Run(context.Background(), []string{"check", "-b", s.URL}, envOf(nil), IO{Out: &out, Err: &errb})
 	if code != ExitUnreachable {
@@ -50,5 +43,34 @@ func TestRunCheckOnABrokenBackend(t *testing.T) {
 	}
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil || code != ExitUnreachable || got.OK || len(got.Steps) != 6 || got.Steps[1].Status != "fail" {
 		t.Errorf("exit %d, stdout %s (%v)", code, out.String(), err)
+	}
+}
+
+// check prints what the backend and the IdP say with control characters
+// escaped: a redirect's client_id or a discovery issuer cannot drive the
+// terminal.
+func TestRunCheckEscapesWhatItWasTold(t *testing.T) {
+	var idp *httptest.Server
+	idp = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"issuer":"x\u001b]0;PWNED\u0007y","authorization_endpoint":"` + idp.URL + `/auth"}`))
+	}))
+	defer idp.Close()
+	var be *httptest.Server
+	be = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			http.Redirect(w, r, idp.URL+"/auth?client_id=%1b%5b31mRED&response_type=code&redirect_uri="+be.URL+"/callback", http.StatusFound)
+			return
+		}
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	defer be.Close()
+	var out, errb bytes.Buffer
+	Run(context.Background(), []string{"check", "-b", be.URL}, envOf(nil), IO{Out: &out, Err: &errb})
+	if strings.ContainsAny(out.String()+errb.String(), "\x1b\x07") {
+		t.Errorf("a control character reached the terminal:\n%q", out.String()+errb.String())
+	}
+	if !strings.Contains(out.String(), `\x1b[31mRED`) {
+		t.Errorf("the client_id is not shown escaped:\n%s", out.String())
 	}
 }
