@@ -81,15 +81,17 @@ func (b *Backend) Join(p string) string {
 func (b *Backend) Origin() string { return b.Scheme + "://" + b.Host }
 
 // Contains reports whether raw is the backend's: the same scheme, host and
-// port, and a path at or under the base path (/app holds /app and /app/x,
-// not /application).
+// port, and a path at or under the base path once its dot segments are
+// resolved (/app holds /app and /app/x, not /application nor /app/../x).
 func (b *Backend) Contains(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != b.Scheme || !strings.EqualFold(u.Host, b.Host) {
 		return false
 	}
+	// Dot segments resolved, as a browser does: /app/%2e%2e/x is /x.
+	p := path.Clean("/" + u.Path)
 	base := strings.TrimSuffix(b.Path, "/")
-	return base == "" || u.Path == base || strings.HasPrefix(u.Path, base+"/")
+	return base == "" || p == base || strings.HasPrefix(p, base+"/")
 }
 
 // IsPath reports whether raw is the backend's page at path (a trailing
@@ -100,7 +102,7 @@ func (b *Backend) IsPath(raw, p string) bool {
 	}
 	u, _ := url.Parse(raw) // Contains parsed it
 	want, _ := url.Parse(b.Join(p))
-	return strings.TrimSuffix(u.Path, "/") == strings.TrimSuffix(want.Path, "/")
+	return path.Clean("/"+u.Path) == path.Clean("/"+want.Path)
 }
 
 // CookieURLs are the backend URLs whose cookies are the backend's: its base

@@ -53,16 +53,19 @@ func TestJoinAndCookieURLs(t *testing.T) {
 func TestContainsHoldsOnlyTheBasePath(t *testing.T) {
 	b := MustParse("https://api.example.com/app")
 	for raw, want := range map[string]bool{
-		"https://api.example.com/app":              true,
-		"https://api.example.com/app/":             true,
-		"https://api.example.com/app/callback?x=1": true,
-		"https://API.example.com/app/x":            true,
-		"https://api.example.com/application":      false,
-		"https://api.example.com/":                 false,
-		"http://api.example.com/app/x":             false,
-		"https://api.example.com:8443/app/x":       false,
-		"https://idp.example.com/app/x":            false,
-		"::not a url":                              false,
+		"https://api.example.com/app":                   true,
+		"https://api.example.com/app/":                  true,
+		"https://api.example.com/app/callback?x=1":      true,
+		"https://API.example.com/app/x":                 true,
+		"https://api.example.com/application":           false,
+		"https://api.example.com/app/%2e%2e/mallory/cb": false, // a browser goes to /mallory/cb
+		"https://api.example.com/app/../mallory":        false,
+		"https://api.example.com/app/x/../cb":           true,
+		"https://api.example.com/":                      false,
+		"http://api.example.com/app/x":                  false,
+		"https://api.example.com:8443/app/x":            false,
+		"https://idp.example.com/app/x":                 false,
+		"::not a url":                                   false,
 	} {
 		if got := b.Contains(raw); got != want {
 			t.Errorf("Contains(%q) = %v, want %v", raw, got, want)
