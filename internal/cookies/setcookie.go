@@ -27,8 +27,8 @@ func FromResponse(resp *http.Response, u *url.URL, now time.Time) []Cookie {
 				continue
 			}
 			c.Domain, c.HostOnly = d, false
-		} else if d != "" {
-			c.HostOnly = false // Domain=host: sent to subdomains too
+		} else if d != "" && !isPublicSuffix(d) {
+			c.HostOnly = false // Domain=host: sent to subdomains too (a public suffix stays host-only)
 		}
 		if c.Path == "" || !strings.HasPrefix(c.Path, "/") {
 			c.Path = defaultPath(u.Path)

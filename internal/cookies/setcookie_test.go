@@ -65,3 +65,18 @@ func TestMergeReplacesAndDeletes(t *testing.T) {
 		}
 	}
 }
+
+// RFC 6265 §5.3 step 5: a Domain that is a public suffix is ignored when it
+// is the request's host itself: the cookie stays host-only, so Domain=localhost
+// set by localhost is not sent to every *.localhost name.
+func TestFromResponseKeepsAPublicSuffixDomainHostOnly(t *testing.T) {
+	u, _ := url.Parse("http://localhost:8080/login")
+	resp := &http.Response{Header: http.Header{"Set-Cookie": {"sid=1; Domain=localhost; Path=/"}}}
+	got := FromResponse(resp, u, time.Now())
+	if len(got) != 1 || !got[0].HostOnly || got[0].Domain != "localhost" {
+		t.Fatalf("got %+v, want one host-only cookie of localhost", got)
+	}
+	if got[0].MatchesHost("app.localhost") {
+		t.Error("the cookie is sent to app.localhost")
+	}
+}
