@@ -424,7 +424,7 @@ func (s *session) unreachable(u, why string) error {
 	if s.onBackend(u) {
 		who, hint = "the backend", "check that the backend is running and --backend is right"
 	}
-	host := u
+	host := redact.URL(u) // not parsed: shown masked
 	if pu, err := url.Parse(u); err == nil && pu.Host != "" {
 		host = pu.Host
 	}
