@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,25 +13,14 @@ import (
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
-// checkFlags are the flags of clilogin check: the backend's paths (-o
-// comes with its group).
+// checkFlags are check's own flag: the paths and -o come with its groups.
 func checkFlags(fs *pflag.FlagSet, o *Options) {
-	fs.StringVar(&o.LoginPath, "login-path", "/login", "path that starts the login")
-	fs.StringVar(&o.CallbackPath, "callback-path", "/callback", "path the IdP redirects back to")
-	fs.StringVar(&o.TokenPath, "token-path", "/user/token", `path that answers the token ("" skips it)`)
-	fs.StringVar(&o.WhoamiPath, "whoami-path", "/user/id", `path that answers who the token is ("" skips it)`)
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "time limit of each request")
 }
 
 func checkOptions(o *Options) error {
 	if o.Timeout <= 0 {
 		return usageError("--timeout must be positive, got %s", o.Timeout)
-	}
-	for name, p := range map[string]string{"login-path": o.LoginPath, "callback-path": o.CallbackPath,
-		"token-path": o.TokenPath, "whoami-path": o.WhoamiPath} {
-		if p != "" && !strings.HasPrefix(p, "/") {
-			return usageError("--%s must start with /, got %q", name, p)
-		}
 	}
 	if o.LoginPath == "" || o.CallbackPath == "" {
 		return usageError("--login-path and --callback-path cannot be empty")

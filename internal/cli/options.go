@@ -89,13 +89,15 @@ func (c command) addFlags(fs *pflag.FlagSet, o *Options) {
 		fs.DurationVar(&o.MinTTL, "min-ttl", time.Minute, "reuse a cached token only if it is valid at least this long")
 		fs.BoolVar(&o.Force, "force", false, "ignore the cached token and cookies: sign in again, as login does")
 	}
+	if c.has(pathFlags | browserFlags) {
+		fs.StringVar(&o.LoginPath, "login-path", "/login", "path that starts the login")
+		fs.StringVar(&o.CallbackPath, "callback-path", "/callback", "path the IdP redirects back to")
+		fs.StringVar(&o.TokenPath, "token-path", "/user/token", `path that answers the token ("" skips it)`)
+		fs.StringVar(&o.WhoamiPath, "whoami-path", "/user/id", `path that answers who the token is ("" skips it)`)
+	}
 	if !c.has(browserFlags) {
 		return
 	}
-	fs.StringVar(&o.LoginPath, "login-path", "/login", "path that starts the login")
-	fs.StringVar(&o.CallbackPath, "callback-path", "/callback", "path the IdP redirects back to")
-	fs.StringVar(&o.TokenPath, "token-path", "/user/token", `path that answers the token ("" skips it)`)
-	fs.StringVar(&o.WhoamiPath, "whoami-path", "/user/id", `path that answers who the token is ("" skips it)`)
 	fs.StringVar(&o.TokenField, "token-field", "", "JSON field of the token path's answer that holds the token (default: access_token, id_token, token or jwt)")
 	fs.StringVar(&o.WhoamiField, "whoami-field", "", "JSON field of the whoami path's answer that holds the identity (default: email, preferred_username, name or sub)")
 	fs.String("success", "text:ok", "how the success page is recognised: text:STRING, css:SELECTOR or xpath:EXPR")
@@ -181,6 +183,14 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 		}
 		o.Backend = u
 	}
+	if c.has(pathFlags | browserFlags) {
+		for name, p := range map[string]string{"login-path": o.LoginPath, "callback-path": o.CallbackPath,
+			"token-path": o.TokenPath, "whoami-path": o.WhoamiPath} {
+			if p != "" && !strings.HasPrefix(p, "/") {
+				return usageError("--%s must start with /, got %q", name, p)
+			}
+		}
+	}
 	if c.check != nil {
 		if err := c.check(o); err != nil {
 			return err
@@ -213,12 +223,6 @@ func (o *Options) checkBrowser(c command, fs *pflag.FlagSet, env Env) error {
 	case "text", "json", "env":
 	default:
 		return usageError("--output must be text, json or env, got %q", o.Output)
-	}
-	for name, p := range map[string]string{"login-path": o.LoginPath, "callback-path": o.CallbackPath,
-		"token-path": o.TokenPath, "whoami-path": o.WhoamiPath} {
-		if p != "" && !strings.HasPrefix(p, "/") {
-			return usageError("--%s must start with /, got %q", name, p)
-		}
 	}
 	for _, a := range o.BrowserArgs {
 		if !strings.HasPrefix(a, "--") {

@@ -19,10 +19,11 @@ type flagGroup int
 const (
 	backendFlags  flagGroup = 1 << iota // --backend (required), --insecure-http
 	filterFlags                         // --backend (optional: show this backend only), --insecure-http
-	browserFlags                        // everything a browser login needs, -o text|json|env, -v
+	browserFlags                        // everything a browser login needs (the paths too), -o text|json|env, -v
 	cacheFlags                          // --min-ttl, --force
 	jsonFlags                           // -o text|json
 	cacheDirFlags                       // the command reads or writes the cache
+	pathFlags                           // --login-path, --callback-path, --token-path, --whoami-path
 )
 
 // command is one clilogin command. Adding a command is adding an entry to
@@ -150,7 +151,7 @@ callback path; the token path without a session, and the whoami path without a
 token, are refused. Exit 0 when every step looks right, 5 otherwise.`,
 		example: `  clilogin check -b https://api.example.com
   clilogin check -b http://127.0.0.1:5000 --callback-path /auth -o json`,
-		groups: backendFlags | jsonFlags,
+		groups: backendFlags | pathFlags | jsonFlags,
 		flags:  checkFlags,
 		check:  checkOptions,
 		run:    func(ctx context.Context, a *app) error { return runCheck(ctx, a.o, a.stdio) },
