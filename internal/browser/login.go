@@ -339,7 +339,7 @@ func (s *session) withPageText(ctx context.Context, err error) error {
 	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); time.Sleep(pollInterval) {
 		p, perr := s.run(ctx, nil)
 		if perr == nil && p.Text != "" && s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:") {
-			text := excerptText(redact.Secrets(p.Text, s.cfg.Password))
+			text := excerptText(redact.Secrets(p.Text, s.cfg.Password, s.cfg.TOTPSecret))
 			return &failure.Error{Kind: fe.Kind, Hint: fe.Hint, Err: fmt.Errorf("%w: %s", fe.Err, text)}
 		}
 	}

@@ -98,6 +98,9 @@ func check(path string, fi fs.FileInfo) error {
 	if writableByOthers(fi) {
 		return fmt.Errorf("%s is writable by other users (mode %v): %w", path, fi.Mode().Perm(), ErrUntrusted)
 	}
+	if n := links(fi); n > 1 { // another name for it may be another file
+		return fmt.Errorf("%s has %d hard links: %w", path, n, ErrUntrusted)
+	}
 	return nil
 }
 

@@ -35,3 +35,11 @@ func checkOwner(path string, fi fs.FileInfo) error {
 }
 
 func writableByOthers(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o022 != 0 }
+
+// links is the number of names the file has.
+func links(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
+}

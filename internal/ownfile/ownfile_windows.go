@@ -25,3 +25,7 @@ func checkOwner(string, fs.FileInfo) error { return nil }
 // writableByOthers is false on Windows, where the mode bits say nothing of
 // other users.
 func writableByOthers(fs.FileInfo) bool { return false }
+
+// links is 1: hard links are left to the ACLs of the user's folders, as
+// the owner is.
+func links(fs.FileInfo) uint64 { return 1 }
