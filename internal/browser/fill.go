@@ -30,7 +30,15 @@ type pending struct {
 	errors    []string // shown before the action: notices, not refusals
 	at        time.Time
 	documents int // documents requested before the action
+	navs      int // of which by the main frame
+	// The settled state last seen, and since when, for quietFor.
+	seenDoc, seenFP string
+	seenAt          time.Time
 }
+
+// quietFor is how long a state reached by an action must stay unchanged
+// before the next action.
+const quietFor = 500 * time.Millisecond
 
 func newFiller(s *session) *filler {
 	return &filler{s: s, kinds: pageKinds(), tries: map[string]int{}}
@@ -43,7 +51,11 @@ func (f *filler) step(ctx context.Context, p probe) error {
 	if pd := f.pend; pd != nil {
 		// Settled: a new document that has been parsed, or a new state
 		// in the same one.
-		settled := p.Doc != pd.doc && (p.Kind != "" || p.Ready != "loading") || p.Kind != "" && p.FP != pd.fp
+		// A new state in the same document counts only when the window
+		// is not leaving it: the old page may still change (a late
+		// translation, a script) while the IdP answers the POST.
+		settled := p.Doc != pd.doc && (p.Kind != "" || p.Ready != "loading") ||
+			p.Kind != "" && p.FP != pd.fp && !f.s.leaving(pd.navs)
 		if !settled {
 			if n := f.s.documents(); n > pd.documents { // the browser is moving on
 				pd.documents, pd.at = n, time.Now()
@@ -55,13 +67,23 @@ func (f *filler) step(ctx context.Context, p probe) error {
 			}
 			return nil // not settled yet
 		}
-		f.pend = nil
 		// Only an error that the action produced is a refusal: a notice
 		// shown before it (e.g. "Authentication required") is not.
 		if e := newError(p.Errors, pd.errors); e != "" && pd.kind.signIn && f.kinds[p.Kind].signIn {
 			return failure.New(failure.Refused, "check --username and the password (CLILOGIN_PASSWORD or --password-stdin)",
 				"the identity provider refused the sign-in: %s", redact.Secrets(e, c.Password, c.Username))
 		}
+		// No refusal yet: the new state is acted on once it has been quiet
+		// for a moment, as a page's scripts may still fill in its words
+		// (LemonLDAP::NG translates its messages after the page loads).
+		if p.Doc != pd.seenDoc || p.FP != pd.seenFP {
+			pd.seenDoc, pd.seenFP, pd.seenAt = p.Doc, p.FP, time.Now()
+			return nil
+		}
+		if time.Since(pd.seenAt) < quietFor {
+			return nil
+		}
+		f.pend = nil
 	}
 
 	k, ok := f.kinds[p.Kind]
@@ -107,20 +129,24 @@ func (f *filler) step(ctx context.Context, p probe) error {
 	}
 	if f.tries[k.name]++; k.tries > 0 && f.tries[k.name] > k.tries {
 		if k.name == "password" {
+			says := ""
+			if len(p.Errors) > 0 {
+				says = ": " + redact.Secrets(p.Errors[0], c.Password, c.Username)
+			}
 			return failure.New(failure.Refused, "check --username and the password, or sign in with a window to see why",
-				"the identity provider showed its sign-in form again after the password was submitted")
+				"the identity provider showed its sign-in form again after the password was submitted%s", says)
 		}
 		return failure.New(failure.Refused, "sign in with a window to see why",
 			"the identity provider showed the %s again after %d tries (%s)", k.what, k.tries, redact.URL(p.Href))
 	}
 	a.FP = p.FP
-	documents := f.s.documents()
+	documents, navs := f.s.documents(), f.s.navigated()
 	r, err := f.s.run(ctx, a)
 	if err != nil || r.Did == "" {
 		f.tries[k.name]--
 		return nil // the page changed under us; the next probe sees the new state
 	}
-	f.pend = &pending{kind: k, doc: r.Doc, fp: r.FP, control: r.Control, errors: r.Errors, at: time.Now(), documents: documents}
+	f.pend = &pending{kind: k, doc: r.Doc, fp: r.FP, control: r.Control, errors: r.Errors, at: time.Now(), documents: documents, navs: navs}
 	verb := "filled " + a.Kind
 	switch {
 	case a.Kind == "password":

@@ -174,6 +174,13 @@ func (p *idp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "no such user", http.StatusNotFound)
 		}
 	case r.URL.Path == "/authenticate":
+		if d, err := time.ParseDuration(q.Get("delay")); err == nil { // an IdP slow to answer
+			time.Sleep(d)
+		}
+		if once := q.Get("once"); once != "" && p.posts.Load() == 1 { // the first POST answered with another page
+			p.page(w, once, "", http.StatusOK)
+			return
+		}
 		if !hasValue(r, testPassword) {
 			p.page(w, q.Get("back"), `<p class="error" role="alert">Wrong password.</p>`, http.StatusUnauthorized)
 			return

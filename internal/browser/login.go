@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -153,7 +154,8 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 	}
 	bctx, _ := chromedp.NewContext(allocCtx, ctxOpts...)
 	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, procs: procs,
-		fatal: make(chan error, 1), wake: make(chan struct{}, 1), docURL: map[network.RequestID]string{}}
+		fatal: make(chan error, 1), wake: make(chan struct{}, 1), docURL: map[network.RequestID]string{},
+		nav: navigations{inFlight: map[network.RequestID]bool{}}}
 
 	res, err := s.login(ctx)
 	if err != nil {
@@ -245,6 +247,37 @@ type session struct {
 	mu     sync.Mutex
 	chain  []string // document URLs visited, in order
 	docURL map[network.RequestID]string
+	nav    navigations // the window's own (main frame) navigations
+}
+
+// navigations follows the window's main frame: how many documents it has
+// requested, which requests are still waiting for their answer, and when
+// the last one ended. A page that is being left shows its old document
+// until the new one arrives; what it shows then is no answer to an action.
+type navigations struct {
+	frame    cdp.FrameID // the main frame; its ID is the page target's
+	count    int
+	inFlight map[network.RequestID]bool
+	ended    time.Time
+}
+
+// leaveGrace is how long after a navigation's answer the old document may
+// still be shown before the new one commits (or stays, for a 204).
+const leaveGrace = time.Second
+
+// navigated is the number of documents the main frame has requested.
+func (s *session) navigated() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nav.count
+}
+
+// leaving says whether the main frame requested a document after the
+// first n and may not have shown it yet.
+func (s *session) leaving(n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nav.count > n && (len(s.nav.inFlight) > 0 || time.Since(s.nav.ended) < leaveGrace)
 }
 
 // start starts the browser and attaches to its app window. No timeout is
@@ -374,6 +407,10 @@ func (s *session) onEvent(ev any) {
 		s.mu.Lock()
 		s.chain = append(s.chain, e.Request.URL)
 		s.docURL[e.RequestID] = e.Request.URL
+		if e.FrameID == s.nav.frame && !s.nav.inFlight[e.RequestID] { // a redirect keeps its request ID
+			s.nav.count++
+			s.nav.inFlight[e.RequestID] = true
+		}
 		s.mu.Unlock()
 		if s.isCallback(e.Request.URL) {
 			if u, err := url.Parse(e.Request.URL); err == nil && u.Query().Get("error") != "" {
@@ -390,6 +427,7 @@ func (s *session) onEvent(ev any) {
 		if e.Type != network.ResourceTypeDocument || e.Response == nil {
 			return
 		}
+		s.navEnded(e.RequestID)
 		s.poke()
 		u, status := e.Response.URL, e.Response.Status
 		switch {
@@ -407,13 +445,27 @@ func (s *session) onEvent(ev any) {
 				"the identity provider answered %d %s at %s", status, e.Response.StatusText, redact.URL(u)))
 		}
 	case *network.EventLoadingFailed:
-		if e.Type != network.ResourceTypeDocument || e.Canceled || e.ErrorText == "net::ERR_ABORTED" {
+		if e.Type != network.ResourceTypeDocument {
+			return
+		}
+		s.navEnded(e.RequestID)
+		if e.Canceled || e.ErrorText == "net::ERR_ABORTED" {
 			return
 		}
 		s.mu.Lock()
 		u := s.docURL[e.RequestID]
 		s.mu.Unlock()
 		s.report(s.unreachable(u, e.ErrorText))
+	}
+}
+
+// navEnded notes that a document request got its answer or failed.
+func (s *session) navEnded(id network.RequestID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nav.inFlight[id] {
+		delete(s.nav.inFlight, id)
+		s.nav.ended = time.Now()
 	}
 }
 

@@ -111,6 +111,65 @@ func TestNoticeBeforeSubmitIsNotARefusal(t *testing.T) {
 	}
 }
 
+// 4, as the real LemonLDAP::NG portal does it: its notice is empty until
+// portal.js translates it, which can happen after the click, while the
+// browser waits for the answer to the POST. Neither the notice nor any text
+// the old page shows while the browser leaves it is a refusal; a wrong
+// password still is, with the portal's new words.
+func TestLateTextOnTheOldPageIsNotARefusal(t *testing.T) {
+	needBrowser(t)
+	for _, tt := range []struct {
+		name  string
+		subst []string
+	}{
+		{"the notice, translated late", nil},
+		{"an error-like message, translated late", []string{`class="message message-warning alert" role="status"><span trmsg="9">`, `class="message message-negative alert" role="alert"><span trmsg="5">`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFlow(t, "lemonldap-portal.html")
+			f.idp.subst = tt.subst
+			_, log, err := f.login(t, nil)
+			if err != nil {
+				t.Fatalf("Login: %v\n%s", err, log)
+			}
+			wantInOrder(t, log, "filled credentials", "clicked Connect", "success marker")
+		})
+	}
+	t.Run("a warning on the page the POST produced", func(t *testing.T) {
+		// LemonLDAP::NG's form again under its warning that the session
+		// expired (div#errormsg > div.message-warning): filled again.
+		f := newFlow(t, "lemonldap-portal.html")
+		f.idp.subst = []string{"delay=1500ms", "once=lemonldap-expired.html"}
+		_, log, err := f.login(t, nil)
+		if err != nil {
+			t.Fatalf("Login: %v\n%s", err, log)
+		}
+		if n := strings.Count(log, "filled credentials"); n != 2 {
+			t.Errorf("filled credentials %d times, want 2 (the warning's form again)\n%s", n, log)
+		}
+	})
+	for _, tt := range []struct {
+		name  string
+		subst []string
+		want  string
+	}{
+		{"a wrong password", nil, "refused the sign-in: Wrong password."},
+		// The answer to a wrong password as the portal gives it: its
+		// message empty until translated, a moment after the page loaded.
+		{"a wrong password, its message translated late", []string{`<p class="error" role="alert">Wrong password.</p>`,
+			`<div class="message message-negative alert" role="alert"><span trmsg="5"></span></div>`}, "refused the sign-in: Wrong credentials"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFlow(t, "lemonldap-portal.html")
+			f.idp.subst = tt.subst
+			_, log, err := f.login(t, func(c *Config) { c.Password = "wrong" })
+			if failure.KindOf(err) != failure.Refused || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want refused with the IdP's new words %q\n%s", err, tt.want, log)
+			}
+		})
+	}
+}
+
 // 5. Consent needs no credentials: a warm login passes it; a headless login
 // that needs a person fails at once with the page's title.
 func TestConsentWithoutCredentials(t *testing.T) {

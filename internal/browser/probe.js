@@ -84,7 +84,11 @@
   const classes = (el) => { let c = ""; for (let e = el; e && e !== document.body; e = e.parentElement) c += " " + (e.getAttribute("class") || ""); return c; };
   const noticeRe = /(?:^|[\s_-])(info|warning|warn|notice|success|hint)(?:$|[\s_-])/i;
   const progressRe = /^(loading|signing in|logging in|please wait|connecting|redirecting|verifying)\b/i;
-  const isError = (el) => notControl(el) && !progressRe.test(text(el)) && !(noticeRe.test(classes(el)) && !/error|danger|invalid|fail/i.test(classes(el)));
+  // A wrapper (LemonLDAP::NG's div#errormsg) whose one child holds all its
+  // text is judged by that child's classes too (its message-warning).
+  const holder = (el) => { while (el.children.length === 1 && text(el.children[0]) === text(el)) el = el.children[0]; return el; };
+  const isError = (el) => notControl(el) && !progressRe.test(text(el)) &&
+    !(noticeRe.test(classes(holder(el))) && !/error|danger|invalid|fail/i.test(classes(holder(el))));
   for (const el of all(errSel).filter((el) => shortText(el) && isError(el)).concat(all("p, span, div, li, small, strong, em, label").filter((el) =>
     shortText(el) && red(el) && el.children.length === 0 && isError(el)))) {
     if (!errors.includes(text(el)) && !errors.some((e) => e.includes(text(el)))) errors.push(text(el));

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -28,6 +29,9 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 	s.cfg.Step("idp page")
 	s.restoreSession(wctx)
 	loginURL := s.cfg.Backend.Join(s.cfg.LoginPath)
+	s.mu.Lock()
+	s.nav.frame = cdp.FrameID(chromedp.FromContext(wctx).Target.TargetID)
+	s.mu.Unlock()
 	s.cfg.Logf("opening %s", redact.URL(loginURL))
 	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
 	if err != nil {
