@@ -12,6 +12,17 @@ if [ "$what" = test ]; then
   command -v Xvfb >/dev/null 2>&1 || pkgs+=(xvfb)
   [ -x /usr/bin/glewlwyd ] || pkgs+=(glewlwyd) # an IdP with a single-page login, for the e2e tests
   [ -f /usr/lib/apache2/modules/mod_auth_openidc.so ] || pkgs+=(libapache2-mod-auth-openidc)
+  # LemonLDAP::NG's portal (a server-rendered IdP) under Starman, with the
+  # Perl modules its default configuration and its OpenID Connect issuer
+  # load, which Debian lists only as recommended or not at all.
+  [ -f /usr/share/lemonldap-ng/portal/htdocs/index.psgi ] || pkgs+=(liblemonldap-ng-portal-perl)
+  for m in Starman:starman Plack:libplack-perl GD::SecurityImage:libgd-securityimage-perl Image::Magick:libimage-magick-perl \
+           String::Random:libstring-random-perl Email::Sender::Simple:libemail-sender-perl Crypt::OpenSSL::Bignum:libcrypt-openssl-bignum-perl \
+           Convert::Base32:libconvert-base32-perl IO::String:libio-string-perl IPC::Run:libipc-run-perl MIME::Entity:libmime-tools-perl \
+           Net::LDAP:libnet-ldap-perl Unicode::String:libunicode-string-perl Authen::WebAuthn:libauthen-webauthn-perl \
+           IO::Socket::Timeout:libio-socket-timeout-perl; do
+    perl -M"${m%:*}" -e1 >/dev/null 2>&1 || pkgs+=("${m##*:}")
+  done
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)

@@ -65,7 +65,7 @@ func need(t *testing.T, what, path string) {
 	if _, err := exec.LookPath(path); err == nil {
 		return
 	}
-	msg := fmt.Sprintf("%s not found at %s; install it with: apt-get install -y chromium chromium-headless-shell xvfb nodejs npm glewlwyd libapache2-mod-auth-openidc (see README)", what, path)
+	msg := fmt.Sprintf("%s not found at %s; install it with: scripts/deps.sh test (see README)", what, path)
 	if os.Getenv("CI") == "true" {
 		t.Fatal("CI: " + msg)
 	}
