@@ -101,18 +101,32 @@ func TestArtifactsRedactTheTokenWhereverItShows(t *testing.T) {
 			})
 		}
 	}, nil)
-	home, artifacts := t.TempDir(), filepath.Join(t.TempDir(), "artifacts")
-	r := clilogin(t, run{args: loginArgs(s.BackendURL, filepath.Join(home, "profile"), "--artifacts", artifacts, "--success", "css:#never", "--timeout", "6s"),
-		env: []string{"CLILOGIN_PASSWORD=" + password}, home: home})
-	secrets := append(s.Secrets(), password)
-	if len(secrets) < 3 {
-		t.Fatalf("the backend handed out no token: %q", secrets)
-	}
-	failed(t, r, 3, "timed out waiting for the login to finish", artifacts, secrets)
-	wantArtifacts(t, artifacts, "")
-	html, _ := filepath.Glob(filepath.Join(artifacts, "*-page.html"))
-	if len(html) == 1 {
-		b, _ := os.ReadFile(html[0])
-		wantContains(t, "page.html", string(b), "Your token: <code>REDACTED</code>")
+	// Its own browser, and a remote one, where the login has a browser
+	// context of its own: the cookie values to mask are that context's.
+	for _, remote := range []bool{false, true} {
+		t.Run(map[bool]string{false: "own browser", true: "remote browser"}[remote], func(t *testing.T) {
+			home, artifacts := t.TempDir(), filepath.Join(t.TempDir(), "artifacts")
+			args := loginArgs(s.BackendURL, filepath.Join(home, "profile"), "--artifacts", artifacts, "--success", "css:#never", "--timeout", "6s")
+			if remote {
+				dir := t.TempDir()
+				exited, _ := startChrome(t, dir, "--remote-debugging-port=0")
+				args = []string{"login", "--backend", s.BackendURL, "--remote-browser", "http://127.0.0.1:" + devToolsPort(t, dir, exited),
+					"--username", devstack.DemoUser.Email, "--artifacts", artifacts, "--success", "css:#never", "--timeout", "6s"}
+			}
+			before := len(s.Secrets())
+			r := clilogin(t, run{args: args, env: []string{"CLILOGIN_PASSWORD=" + password}, home: home})
+			secrets := append(s.Secrets(), password)
+			if len(secrets) < before+3 {
+				t.Fatalf("the backend handed out no session and token in this login: %d secrets before, %d after", before, len(secrets)-1)
+			}
+			failed(t, r, 3, "timed out waiting for the login to finish", artifacts, secrets)
+			wantArtifacts(t, artifacts, "")
+			html, _ := filepath.Glob(filepath.Join(artifacts, "*-page.html"))
+			if len(html) == 1 {
+				b, _ := os.ReadFile(html[0])
+				wantContains(t, "page.html", string(b), "Your token: <code>REDACTED</code>")
+				wantContains(t, "page.html", string(b), "Session: REDACTED")
+			}
+		})
 	}
 }

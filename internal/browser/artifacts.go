@@ -119,7 +119,10 @@ func (s *session) saveArtifacts(dir string, cause error) error {
 	secrets := []string{s.cfg.Password, s.cfg.TOTPSecret}
 	var errs []error
 	if s.started {
-		if all, err := chromedp.CallBrowser(ctx, storage.GetCookies, storage.GetCookiesParams{}); err == nil {
+		// The login's own cookies: with a remote browser it runs in a
+		// browser context of its own, not the default one.
+		params := storage.GetCookiesParams{BrowserContextID: chromedp.FromContext(ctx).BrowserContextID}
+		if all, err := chromedp.CallBrowser(ctx, storage.GetCookies, params); err == nil {
 			for _, c := range all.Cookies {
 				secrets = append(secrets, c.Value)
 			}
