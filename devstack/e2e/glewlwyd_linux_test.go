@@ -57,32 +57,18 @@ func startGlewlwyd(t *testing.T) *glewlwyd {
 	if err := os.WriteFile(filepath.Join(dir, "glewlwyd.db"), db, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	conf, err := os.ReadFile(glewlwydConf)
-	if err != nil {
-		t.Fatal(err)
-	}
 	webapp := glewlwydWebappDir(t, dir)
 	port := freePort(t)
 	g := &glewlwyd{base: fmt.Sprintf("http://localhost:%d", port)}
-	for _, r := range []struct{ re, with string }{
-		{`(?m)^port=.*$`, fmt.Sprintf("port=%d", port)},
-		{`(?m)^#?\s*bind_address=.*$`, `bind_address="127.0.0.1"`},
-		{`(?m)^external_url=.*$`, fmt.Sprintf("external_url=%q", g.base)},
-		{`(?m)^log_mode=.*$`, `log_mode="console"`},
-		{`(?m)^log_level=.*$`, `log_level="ERROR"`},
-		{`(?m)^#\s*static_files_path=.*$`, fmt.Sprintf("static_files_path=%q", webapp)},
-		{`(?m)^@include "/etc/glewlwyd/glewlwyd-db.conf"$`, fmt.Sprintf(`database = { type = "sqlite3" path = %q };`, filepath.Join(dir, "glewlwyd.db"))},
-	} {
-		re := regexp.MustCompile(r.re)
-		if !re.Match(conf) {
-			t.Fatalf("%s: no line matching %s", glewlwydConf, r.re)
-		}
-		conf = re.ReplaceAll(conf, []byte(r.with))
-	}
 	confPath := filepath.Join(dir, "glewlwyd.conf")
-	if err := os.WriteFile(confPath, conf, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	rewrite(t, glewlwydConf, confPath,
+		edit{`(?m)^port=.*$`, fmt.Sprintf("port=%d", port)},
+		edit{`(?m)^#?\s*bind_address=.*$`, `bind_address="127.0.0.1"`},
+		edit{`(?m)^external_url=.*$`, fmt.Sprintf("external_url=%q", g.base)},
+		edit{`(?m)^log_mode=.*$`, `log_mode="console"`},
+		edit{`(?m)^log_level=.*$`, `log_level="ERROR"`},
+		edit{`(?m)^#\s*static_files_path=.*$`, fmt.Sprintf("static_files_path=%q", webapp)},
+		edit{`(?m)^@include "/etc/glewlwyd/glewlwyd-db.conf"$`, fmt.Sprintf(`database = { type = "sqlite3" path = %q };`, filepath.Join(dir, "glewlwyd.db"))})
 	cmd := exec.Command(glewlwydBin, "--config-file="+confPath)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var logs bytes.Buffer
@@ -201,6 +187,29 @@ func (g *glewlwyd) call(t *testing.T, method, path string, body any) {
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("glewlwyd %s %s: %s %s", method, path, resp.Status, b)
+	}
+}
+
+// edit replaces what the regular expression re matches with with.
+type edit struct{ re, with string }
+
+// rewrite writes to dst a package's file src with the edits made, each
+// of which must match: a package whose file changed fails the test here.
+func rewrite(t *testing.T, src, dst string, edits ...edit) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatalf("the package's file: %v", err)
+	}
+	for _, e := range edits {
+		re := regexp.MustCompile(e.re)
+		if !re.Match(b) {
+			t.Fatalf("%s: nothing matches %s", src, e.re)
+		}
+		b = re.ReplaceAll(b, []byte(e.with))
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -129,24 +128,10 @@ func startLemonLDAP(t *testing.T, c devstack.Client) string {
 		t.Fatal(err)
 	}
 
-	ini, err := os.ReadFile(lemonLDAPINI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range []struct{ re, with string }{
-		{`(?m)^dirName\s*=.*$`, "dirName = " + filepath.Join(dir, "conf")},
-		{`'cache_root'\s*=>\s*'[^']*'`, fmt.Sprintf("'cache_root' => '%s'", filepath.Join(dir, "cache"))},
-	} {
-		re := regexp.MustCompile(r.re)
-		if !re.Match(ini) {
-			t.Fatalf("%s: nothing matches %s", lemonLDAPINI, r.re)
-		}
-		ini = re.ReplaceAll(ini, []byte(r.with))
-	}
 	iniPath := filepath.Join(dir, "lemonldap-ng.ini")
-	if err := os.WriteFile(iniPath, ini, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	rewrite(t, lemonLDAPINI, iniPath,
+		edit{`(?m)^dirName\s*=.*$`, "dirName = " + filepath.Join(dir, "conf")},
+		edit{`'cache_root'\s*=>\s*'[^']*'`, fmt.Sprintf("'cache_root' => '%s'", filepath.Join(dir, "cache"))})
 
 	server, _ := filepath.Abs("../../testdata/idps/lemonldap/server.psgi")
 	cmd := exec.Command(plackupBin, "-s", "Starman", "--workers", "4", "--preload-app", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--access-log", os.DevNull, "--app", server)
