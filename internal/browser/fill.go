@@ -31,14 +31,19 @@ type pending struct {
 	at        time.Time
 	documents int // documents requested before the action
 	navs      int // of which by the main frame
-	// The settled state last seen, and since when, for quietFor.
-	seenDoc, seenFP string
-	seenAt          time.Time
+	// The settled state last seen and since when, for quietFor, and
+	// when the page first settled, for quietCap.
+	seenDoc, seenFP   string
+	seenAt, settledAt time.Time
 }
 
 // quietFor is how long a state reached by an action must stay unchanged
-// before the next action.
-const quietFor = 500 * time.Millisecond
+// before it is acted on (or, in the same document, judged); quietCap is
+// how long a page that keeps changing is waited for.
+const (
+	quietFor = 500 * time.Millisecond
+	quietCap = 2 * time.Second
+)
 
 func newFiller(s *session) *filler {
 	return &filler{s: s, kinds: pageKinds(), tries: map[string]int{}}
@@ -50,13 +55,13 @@ func (f *filler) step(ctx context.Context, p probe) error {
 	f.person = false
 	if pd := f.pend; pd != nil {
 		// Settled: a new document that has been parsed, or a new state
-		// in the same one.
-		// A new state in the same document counts only when the window
-		// is not leaving it: the old page may still change (a late
-		// translation, a script) while the IdP answers the POST.
-		settled := p.Doc != pd.doc && (p.Kind != "" || p.Ready != "loading") ||
-			p.Kind != "" && p.FP != pd.fp && !f.s.leaving(pd.navs)
+		// in the same one. A new state in the same document counts only
+		// when the window is not leaving it: the old page may still
+		// change (a late translation, a script) while the IdP answers.
+		newDoc := p.Doc != pd.doc && (p.Kind != "" || p.Ready != "loading")
+		settled := newDoc || p.Kind != "" && p.FP != pd.fp && !f.s.leaving(pd.navs)
 		if !settled {
+			pd.seenDoc, pd.seenFP = "", ""
 			if n := f.s.documents(); n > pd.documents { // the browser is moving on
 				pd.documents, pd.at = n, time.Now()
 			}
@@ -67,20 +72,26 @@ func (f *filler) step(ctx context.Context, p probe) error {
 			}
 			return nil // not settled yet
 		}
-		// Only an error that the action produced is a refusal: a notice
-		// shown before it (e.g. "Authentication required") is not.
-		if e := newError(p.Errors, pd.errors); e != "" && pd.kind.signIn && f.kinds[p.Kind].signIn {
-			return failure.New(failure.Refused, "check --username and the password (CLILOGIN_PASSWORD or --password-stdin)",
-				"the identity provider refused the sign-in: %s", redact.Secrets(e, c.Password, c.Username))
+		// The new state is quiet once unchanged for a moment, as a page's
+		// scripts may still fill in its words (LemonLDAP::NG translates
+		// its messages after the page loads) or leave it; a page that
+		// never stops changing is taken as it is after quietCap.
+		now := time.Now()
+		if pd.settledAt.IsZero() {
+			pd.settledAt = now
 		}
-		// No refusal yet: the new state is acted on once it has been quiet
-		// for a moment, as a page's scripts may still fill in its words
-		// (LemonLDAP::NG translates its messages after the page loads).
 		if p.Doc != pd.seenDoc || p.FP != pd.seenFP {
-			pd.seenDoc, pd.seenFP, pd.seenAt = p.Doc, p.FP, time.Now()
-			return nil
+			pd.seenDoc, pd.seenFP, pd.seenAt = p.Doc, p.FP, now
 		}
-		if time.Since(pd.seenAt) < quietFor {
+		quiet := now.Sub(pd.seenAt) >= quietFor || now.Sub(pd.settledAt) >= quietCap
+		// Only an error that the action produced is a refusal: a notice
+		// shown before it (e.g. "Authentication required") is not. It is
+		// judged at once on a new document, once quiet in the same one.
+		if e := newError(p.Errors, pd.errors); e != "" && pd.kind.signIn && f.kinds[p.Kind].signIn && (newDoc || quiet) {
+			return failure.New(failure.Refused, "check --username and the password (CLILOGIN_PASSWORD or --password-stdin)",
+				"the identity provider refused the sign-in: %s", redact.Secrets(e, c.Password, c.Username, c.TOTPSecret))
+		}
+		if !quiet {
 			return nil
 		}
 		f.pend = nil
@@ -131,7 +142,7 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		if k.name == "password" {
 			says := ""
 			if len(p.Errors) > 0 {
-				says = ": " + redact.Secrets(p.Errors[0], c.Password, c.Username)
+				says = ": " + redact.Secrets(p.Errors[0], c.Password, c.Username, c.TOTPSecret)
 			}
 			return failure.New(failure.Refused, "check --username and the password, or sign in with a window to see why",
 				"the identity provider showed its sign-in form again after the password was submitted%s", says)

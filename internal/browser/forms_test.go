@@ -533,3 +533,19 @@ func TestRemoteBrowserKeepsNoCookieOfTheLogin(t *testing.T) {
 		t.Errorf("%d browser contexts left in the remote browser", n)
 	}
 }
+
+// An IdP's error that quotes the TOTP secret is shown masked, as the
+// password is.
+func TestRefusalsMaskTheTOTPSecret(t *testing.T) {
+	needBrowser(t)
+	const secret = "GEZDGNBVGY3TQOJQ"
+	f := newFlow(t, "one-page.html", "otp.html")
+	f.idp.subst = []string{"Invalid code.", "Invalid code for " + secret + "."}
+	_, log, err := f.login(t, func(c *Config) { c.TOTPSecret = secret })
+	if failure.KindOf(err) != failure.Refused || !strings.Contains(fmt.Sprint(err), "Invalid code for ") {
+		t.Fatalf("error = %v, want refused with the IdP's words\n%s", err, log)
+	}
+	if strings.Contains(fmt.Sprint(err), secret) || strings.Contains(log, secret) {
+		t.Errorf("the TOTP secret shows: %v\n%s", err, log)
+	}
+}

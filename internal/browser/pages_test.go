@@ -124,6 +124,10 @@ func TestLateTextOnTheOldPageIsNotARefusal(t *testing.T) {
 	}{
 		{"the notice, translated late", nil},
 		{"an error-like message, translated late", []string{`class="message message-warning alert" role="status"><span trmsg="9">`, `class="message message-negative alert" role="alert"><span trmsg="5">`}},
+		// The page's script holds the submit back a moment: no request
+		// has left yet when the message shows.
+		{"an error-like message, the submit held back", []string{`class="message message-warning alert" role="status"><span trmsg="9">`, `class="message message-negative alert" role="alert"><span trmsg="5">`,
+			`addEventListener("submit", translate);`, `addEventListener("submit", (e) => { translate(); e.preventDefault(); setTimeout(() => e.target.submit(), 300); });`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFlow(t, "lemonldap-portal.html")
@@ -158,6 +162,9 @@ func TestLateTextOnTheOldPageIsNotARefusal(t *testing.T) {
 		// message empty until translated, a moment after the page loaded.
 		{"a wrong password, its message translated late", []string{`<p class="error" role="alert">Wrong password.</p>`,
 			`<div class="message message-negative alert" role="alert"><span trmsg="5"></span></div>`}, "refused the sign-in: Wrong credentials"},
+		// An error in a role=alert wrapper, styled as a warning inside.
+		{"a wrong password, a warning-styled error", []string{`<p class="error" role="alert">Wrong password.</p>`,
+			`<div id="login-error" role="alert"><div class="alert alert-warning">Invalid username or password</div></div>`}, "refused the sign-in: Invalid username or password"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFlow(t, "lemonldap-portal.html")
@@ -168,6 +175,18 @@ func TestLateTextOnTheOldPageIsNotARefusal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A step whose page never goes quiet (an animated heading) is acted on all
+// the same, after a while.
+func TestAStateThatNeverGoesQuietIsActedOn(t *testing.T) {
+	needBrowser(t)
+	f := newFlow(t, "one-page.html", "animated-continue.html")
+	_, log, err := f.login(t, nil)
+	if err != nil {
+		t.Fatalf("Login: %v\n%s", err, log)
+	}
+	wantInOrder(t, log, "filled credentials", "passed continue", "success marker")
 }
 
 // 5. Consent needs no credentials: a warm login passes it; a headless login

@@ -82,11 +82,16 @@
   const notControl = (el) => !el.closest("a, button, [role=button], select, label") && !/^(INPUT|TEXTAREA)$/.test(el.tagName);
   // A notice (info, warning) or a progress line is not an error.
   const classes = (el) => { let c = ""; for (let e = el; e && e !== document.body; e = e.parentElement) c += " " + (e.getAttribute("class") || ""); return c; };
-  const noticeRe = /(?:^|[\s_-])(info|warning|warn|notice|success|hint)(?:$|[\s_-])/i;
+  const noticeRe = /(?:^|[\s_-])(info|warning|warn|notice|success|positive|hint)(?:$|[\s_-])/i;
   const progressRe = /^(loading|signing in|logging in|please wait|connecting|redirecting|verifying)\b/i;
   // A wrapper (LemonLDAP::NG's div#errormsg) whose one child holds all its
-  // text is judged by that child's classes too (its message-warning).
-  const holder = (el) => { while (el.children.length === 1 && text(el.children[0]) === text(el)) el = el.children[0]; return el; };
+  // text is judged by that child's classes too (its message-warning); not
+  // past an element that says it is an alert, whatever its style.
+  const loud = (el) => el.getAttribute("role") === "alert" || el.getAttribute("aria-live") === "assertive";
+  const holder = (el) => {
+    while (!loud(el) && el.children.length === 1 && !loud(el.children[0]) && text(el.children[0]) === text(el)) el = el.children[0];
+    return el;
+  };
   const isError = (el) => notControl(el) && !progressRe.test(text(el)) &&
     !(noticeRe.test(classes(holder(el))) && !/error|danger|invalid|fail/i.test(classes(holder(el))));
   for (const el of all(errSel).filter((el) => shortText(el) && isError(el)).concat(all("p, span, div, li, small, strong, em, label").filter((el) =>
