@@ -109,6 +109,26 @@ func redactHTML(html string, secrets []string) string {
 	return redact.JWTs(redact.Secrets(html, secrets...))
 }
 
+// savePage writes the screenshot and the HTML of the page, masked of the
+// secrets.
+func savePage(ctx context.Context, prefix string, secrets []string) []error {
+	var errs []error
+	if err := maskLivePage(ctx, secrets); err != nil {
+		// Without it the screenshot could show a secret: none is taken.
+		errs = append(errs, fmt.Errorf("screenshot not taken: masking the page's secrets: %w", err))
+	} else if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		errs = append(errs, atomicfile.Write(prefix+"screenshot.png", png))
+	} else {
+		errs = append(errs, fmt.Errorf("screenshot: %w", err))
+	}
+	if html, err := chromedp.Run(ctx, chromedp.Evaluate[string](pageHTML)); err == nil {
+		errs = append(errs, atomicfile.Write(prefix+"page.html", []byte(redactHTML(html, secrets))))
+	} else {
+		errs = append(errs, fmt.Errorf("page html: %w", err))
+	}
+	return errs
+}
+
 // saveArtifacts writes, for a failed login, a screenshot of the page, its
 // HTML and the chain of URLs the window visited, all with secrets redacted,
 // into dir. The file names hold only the time.
@@ -120,25 +140,17 @@ func (s *session) saveArtifacts(dir string, cause error) error {
 	var errs []error
 	if s.started {
 		// The login's own cookies: with a remote browser it runs in a
-		// browser context of its own, not the default one.
+		// browser context of its own, not the default one. Without them
+		// the page could show a cookie unmasked: no page is kept.
 		params := storage.GetCookiesParams{BrowserContextID: chromedp.FromContext(ctx).BrowserContextID}
-		if all, err := chromedp.CallBrowser(ctx, storage.GetCookies, params); err == nil {
+		all, err := chromedp.CallBrowser(ctx, storage.GetCookies, params)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("screenshot and page not taken: reading the cookies to mask: %w", err))
+		} else {
 			for _, c := range all.Cookies {
 				secrets = append(secrets, c.Value)
 			}
-		}
-		if err := maskLivePage(ctx, secrets); err != nil {
-			// Without it the screenshot could show a secret: none is taken.
-			errs = append(errs, fmt.Errorf("screenshot not taken: masking the page's secrets: %w", err))
-		} else if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
-			errs = append(errs, atomicfile.Write(prefix+"screenshot.png", png))
-		} else {
-			errs = append(errs, fmt.Errorf("screenshot: %w", err))
-		}
-		if html, err := chromedp.Run(ctx, chromedp.Evaluate[string](pageHTML)); err == nil {
-			errs = append(errs, atomicfile.Write(prefix+"page.html", []byte(redactHTML(html, secrets))))
-		} else {
-			errs = append(errs, fmt.Errorf("page html: %w", err))
+			errs = append(errs, savePage(ctx, prefix, secrets)...)
 		}
 	}
 	var b strings.Builder
