@@ -29,9 +29,10 @@ type framework struct {
 	flags    []string // more flags for the login commands
 	tokenAt  string   // token path
 	whoamiAt string   // whoami path
-	// warmFails says why a second login with the same profile fails for
-	// a reason outside clilogin; empty when it works.
-	warmFails string
+	// warmBrowserFails says why a second login in the browser with the
+	// same profile fails for a reason outside clilogin; empty when it
+	// works.
+	warmBrowserFails string
 }
 
 // callbackAt is the backend's callback URL.
@@ -151,11 +152,35 @@ func fastAPI(t *testing.T) framework {
 	startPython(t, "fastapi", f, url, "OIDC_METADATA_URL="+s.IssuerURL+"/.well-known/openid-configuration",
 		"OIDC_CLIENT_ID=fastapi", "OIDC_CLIENT_SECRET=fastapi-secret", "SESSION_SECRET=not-a-secret-in-tests")
 	return framework{name: "fastapi", url: url, tokenAt: "/api/token", whoamiAt: "/api/me",
-		paths: []string{"--callback-path", "/auth", "--token-path", "/api/token", "--whoami-path", "/api/me"},
-		flags: []string{"--success", "text:logout"},
-		warmFails: "with the IdP's session kept, Dex redirects straight back and the app's /auth answers 200 <h1>mismatching_state</h1>: " +
-			"the session cookie it gets is not the one /login just set (Authlib 1.2 + Starlette 0.26 SessionMiddleware); not yet understood",
-		versions: pyVersions(t, "fastapi", "starlette", "uvicorn", "authlib", "httpx", "pyjwt")}
+		paths:            []string{"--callback-path", "/auth", "--token-path", "/api/token", "--whoami-path", "/api/me"},
+		flags:            []string{"--success", "text:logout"},
+		warmBrowserFails: authlibStateBug(t),
+		versions:         pyVersions(t, "fastapi", "starlette", "uvicorn", "authlib", "httpx", "pyjwt")}
+}
+
+// authlibStateBug says why a second login of the FastAPI backend in the same
+// browser fails, while the Python here has the bug: Debian's python3-authlib
+// 1.2.0-1+deb12u2 (its fix for CVE-2026-41425) stores a new login's state
+// under the session's last key when the session is not empty (a loop
+// variable shadows key in StarletteIntegration.set_state_data), so /auth
+// answers mismatching_state. Empty once the installed Authlib is fixed, and
+// the step runs again.
+func authlibStateBug(t *testing.T) string {
+	t.Helper()
+	const probe = `import asyncio
+from authlib.integrations.starlette_client.integration import StarletteIntegration
+s = {"user": {}, "id_token": "x"}
+asyncio.run(StarletteIntegration("dex").set_state_data(s, "S", {"nonce": "n"}))
+print("_state_dex_S" not in s)`
+	out, err := exec.Command(python, "-c", probe).CombinedOutput()
+	if err != nil {
+		t.Fatalf("probing Authlib: %v\n%s", err, out)
+	}
+	if strings.TrimSpace(string(out)) != "True" {
+		return ""
+	}
+	return "the installed Authlib (" + pyVersions(t, "authlib") + ") keeps a login's state under another session key when the session is not empty, " +
+		"so /auth answers mismatching_state when the browser still holds the app's session cookie (Debian python3-authlib 1.2.0-1+deb12u2)"
 }
 
 // A Go net/http backend as go-oidc's docs show it.
@@ -205,21 +230,26 @@ func TestFrameworkBackends(t *testing.T) {
 			}
 			wantContains(t, "cold -v log", cold.stderr, "filled credentials")
 
-			warm, force := cold, "--force"
-			if fw.warmFails != "" {
-				// Not clilogin's to fix; the closing note of issue 9 has the details.
-				t.Logf("known issue, the warm login is not run: %s", fw.warmFails)
-				force = "--force=false"
+			// Signed in again with the IdP's session: replayed over HTTP
+			// (the default), then in the browser, which sends the app's
+			// session cookie of the first login along.
+			warm := cli(append([]string{"login", "-v"}, common...)...)
+			wantCode(t, warm, 0)
+			wantContains(t, "warm login stdout", warm.stdout, "as "+email)
+			if strings.Contains(warm.stderr, "filled credentials") {
+				t.Errorf("the warm login filled the form again:\n%s", warm.stderr)
+			}
+			if fw.warmBrowserFails != "" {
+				t.Logf("known issue outside clilogin, the warm browser login is not run: %s", fw.warmBrowserFails)
 			} else {
-				warm = cli(append([]string{"login", "-v"}, common...)...)
-				wantCode(t, warm, 0)
-				wantContains(t, "warm login stdout", warm.stdout, "as "+email)
-				if strings.Contains(warm.stderr, "filled credentials") {
-					t.Errorf("the warm login filled the form again:\n%s", warm.stderr)
+				again := cli(append([]string{"login", "-v", "--no-replay"}, common...)...)
+				wantCode(t, again, 0)
+				if strings.Contains(again.stderr, "filled credentials") {
+					t.Errorf("the warm browser login filled the form again:\n%s", again.stderr)
 				}
 			}
 
-			tok := cli(append([]string{"token", force}, common...)...) // a browser login with the kept IdP session
+			tok := cli(append([]string{"token", "--force"}, common...)...) // a new login with the kept IdP session
 			wantCode(t, tok, 0)
 			token := strings.TrimSpace(tok.stdout)
 			if !isJWT(token) || tok.stdout != token+"\n" {
