@@ -177,6 +177,19 @@ func TestLateTextOnTheOldPageIsNotARefusal(t *testing.T) {
 	}
 }
 
+// An IdP that takes longer than the stuck limit to answer the submit is
+// waited for (up to the deadline), not reported as a page that stayed put
+// (the page cannot be probed while the browser waits for the answer).
+func TestASlowAnswerIsNotAStuckPage(t *testing.T) {
+	needBrowser(t)
+	f := newFlow(t, "lemonldap-portal.html")
+	f.idp.subst = []string{"delay=1500ms", "delay=" + (stuckAfter + time.Second).String()}
+	_, log, err := f.login(t, nil)
+	if err != nil {
+		t.Fatalf("Login: %v\n%s", err, log)
+	}
+}
+
 // A step whose page never goes quiet (an animated heading) is acted on all
 // the same, after a while.
 func TestAStateThatNeverGoesQuietIsActedOn(t *testing.T) {
