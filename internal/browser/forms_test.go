@@ -28,6 +28,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/clilogin/clilogin/internal/backend"
+	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
@@ -499,6 +500,36 @@ func TestIdPCookiesOnTheBackendsHostAreNotTaken(t *testing.T) {
 	}
 	if !slices.Contains(names, "sid") {
 		t.Errorf("the backend's cookie is missing: %q", names)
+	}
+}
+
+// The IdP's session cookies restored from the cache, on the backend's host
+// (another port), are not taken as the backend's at the end either.
+func TestRestoredIdPCookiesOnTheBackendsHostAreNotTaken(t *testing.T) {
+	needBrowser(t)
+	f := newFlowAt(t, "127.0.0.1", "one-page.html")
+	restored := cookies.Cookie{Name: "idp_remember", Value: "idp-secret-0453", Domain: "127.0.0.1", HostOnly: true, Path: "/", HTTPOnly: true}
+	res, log, err := f.login(t, func(c *Config) { c.Session = []cookies.Cookie{restored} })
+	if err != nil {
+		t.Fatalf("Login: %v\n%s", err, log)
+	}
+	wantInOrder(t, log, "restored 1 cookies")
+	var names []string
+	for _, c := range res.Cookies {
+		names = append(names, c.Name)
+		if c.Value == restored.Value {
+			t.Errorf("the restored IdP cookie %s was taken as the backend's", c.Name)
+		}
+	}
+	if !slices.Contains(names, "sid") {
+		t.Errorf("the backend's cookie is missing: %q", names)
+	}
+	var kept bool
+	for _, c := range res.Session {
+		kept = kept || c.Value == restored.Value
+	}
+	if !kept {
+		t.Errorf("the restored IdP cookie is not in the IdP's session after the login: %+v", res.Session)
 	}
 }
 
