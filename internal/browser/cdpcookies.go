@@ -46,14 +46,26 @@ func cookiesFromCDP(in []*network.Cookie) []cookies.Cookie {
 // Chrome does not know (-1). Cookies ignore ports, so an IdP on the
 // backend's host name but another port shares the backend's cookies in the
 // browser; Chrome records each cookie's source port, which tells them apart.
-func setByOrigin(in []*network.Cookie, origin *backend.Backend) []*network.Cookie {
+// A host-only cookie of the IdP's session restored before the login
+// (restored) is left out while it holds the restored value: it was set for
+// the scheme's default port, which may be the backend's.
+func setByOrigin(in []*network.Cookie, origin *backend.Backend, restored []cookies.Cookie) []*network.Cookie {
 	port, err := strconv.ParseInt(origin.Port(), 10, 64)
 	if err != nil {
 		port = map[string]int64{"http": 80, "https": 443}[origin.Scheme]
 	}
+	wasRestored := func(c *network.Cookie) bool {
+		for _, r := range restored {
+			if r.HostOnly && !strings.HasPrefix(c.Domain, ".") && r.Name == c.Name && r.Value == c.Value &&
+				strings.EqualFold(r.Domain, c.Domain) && r.Path == c.Path {
+				return true
+			}
+		}
+		return false
+	}
 	var out []*network.Cookie
 	for _, c := range in {
-		if c != nil && (c.SourcePort == port || c.SourcePort <= 0) {
+		if c != nil && (c.SourcePort == port || c.SourcePort <= 0) && !wasRestored(c) {
 			out = append(out, c)
 		}
 	}

@@ -170,10 +170,36 @@ func TestSetByOriginKeepsTheCookiesOfTheOriginsPort(t *testing.T) {
 		}
 		return out
 	}
-	if got := names(setByOrigin(in, backend.MustParse("http://127.0.0.1:8080/app"))); strings.Join(got, ",") != "backend,unknown" {
+	if got := names(setByOrigin(in, backend.MustParse("http://127.0.0.1:8080/app"), nil)); strings.Join(got, ",") != "backend,unknown" {
 		t.Errorf("setByOrigin(:8080) = %q", got)
 	}
-	if got := names(setByOrigin(in, backend.MustParse("https://api.example.com"))); strings.Join(got, ",") != "unknown,https-default" {
+	if got := names(setByOrigin(in, backend.MustParse("https://api.example.com"), nil)); strings.Join(got, ",") != "unknown,https-default" {
 		t.Errorf("setByOrigin(https) = %q", got)
+	}
+}
+
+// A cookie of the IdP's session restored into the browser for a warm login
+// is set for its host with the scheme's default port, so when the backend
+// is at that port on the same host (https://example.com, the IdP at
+// https://example.com:8443), Chrome reports it as set by the backend's
+// port. It is still the IdP's; a parent-domain cookie the browser sends to
+// both (SiteMinder's SMSESSION) stays the backend's too, as in a cold login.
+func TestSetByOriginLeavesTheRestoredIdPSessionOut(t *testing.T) {
+	in := []*network.Cookie{
+		{Name: "idp_session", Value: "idp-1", Domain: "example.com", Path: "/", SourcePort: 443},
+		{Name: "session", Value: "backend-1", Domain: "example.com", Path: "/", SourcePort: 443},
+		{Name: "SMSESSION", Value: "sm-1", Domain: ".example.com", Path: "/", SourcePort: 443},
+		{Name: "idp_session", Value: "idp-2", Domain: "example.com", Path: "/", SourcePort: 443}, // set anew
+	}
+	restored := []cookies.Cookie{
+		{Name: "idp_session", Value: "idp-1", Domain: "example.com", HostOnly: true, Path: "/"},
+		{Name: "SMSESSION", Value: "sm-1", Domain: "example.com", Path: "/"},
+	}
+	var got []string
+	for _, c := range setByOrigin(in, backend.MustParse("https://example.com"), restored) {
+		got = append(got, c.Name+"="+c.Value)
+	}
+	if want := "session=backend-1,SMSESSION=sm-1,idp_session=idp-2"; strings.Join(got, ",") != want {
+		t.Errorf("setByOrigin = %q, want %s", got, want)
 	}
 }
