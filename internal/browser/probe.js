@@ -92,8 +92,11 @@
     while (!loud(el) && el.children.length === 1 && !loud(el.children[0]) && text(el.children[0]) === text(el)) el = el.children[0];
     return el;
   };
-  const isError = (el) => notControl(el) && !progressRe.test(text(el)) &&
-    !(noticeRe.test(classes(holder(el))) && !/error|danger|invalid|fail/i.test(classes(holder(el))));
+  const isError = (el) => {
+    if (!notControl(el) || progressRe.test(text(el))) return false;
+    const c = classes(holder(el));
+    return !(noticeRe.test(c) && !/error|danger|invalid|fail/i.test(c));
+  };
   for (const el of all(errSel).filter((el) => shortText(el) && isError(el)).concat(all("p, span, div, li, small, strong, em, label").filter((el) =>
     shortText(el) && red(el) && el.children.length === 0 && isError(el)))) {
     if (!errors.includes(text(el)) && !errors.some((e) => e.includes(text(el)))) errors.push(text(el));
