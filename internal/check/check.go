@@ -43,7 +43,7 @@ type Step struct {
 type Config struct {
 	Backend                                        *backend.Backend
 	LoginPath, CallbackPath, TokenPath, WhoamiPath string
-	Timeout                                        time.Duration // per request; default 10s
+	Timeout                                        time.Duration // the whole check's; default 10s
 }
 
 // maxBody bounds every answer read.
@@ -55,9 +55,12 @@ func Run(ctx context.Context, c Config) []Step {
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second
 	}
+	// The time is the whole check's: an IdP or backend that answers each
+	// request slowly cannot make it last request after request.
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
 	jar, _ := cookiejar.New(nil) // never fails without options
 	r := &runner{c: c, http: &http.Client{
-		Timeout:       c.Timeout,
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -122,6 +125,9 @@ func (r *runner) get(ctx context.Context, target string, cookies bool) (answer, 
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return answer{}, fmt.Errorf("--timeout %s ran out", r.c.Timeout)
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err

@@ -15,7 +15,7 @@ import (
 
 // checkFlags are check's own flag: the paths and -o come with its groups.
 func checkFlags(fs *pflag.FlagSet, o *Options) {
-	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "time limit of each request")
+	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "time limit of the whole check")
 }
 
 func checkOptions(o *Options) error {
