@@ -92,7 +92,9 @@ func TestRunCheckJSONEscapesWhatItWasTold(t *testing.T) {
 	if strings.ContainsAny(out.String()+errb.String(), "\u009b\u007f\u202e") {
 		t.Errorf("a control character reached the terminal:\n%q", out.String()+errb.String())
 	}
-	var got struct{ Steps []struct{ Step, Detail string } }
+	var got struct {
+		Steps []struct{ Step, Detail string }
+	}
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got.Steps) < 2 || !strings.Contains(got.Steps[1].Detail, `\u009b31m\x7fevil\u202egnp.exe`) {
 		t.Errorf("the client_id is not shown escaped (%v):\n%s", err, out.String())
 	}
