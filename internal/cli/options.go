@@ -216,6 +216,14 @@ func (o *Options) checkBrowser(c command, fs *pflag.FlagSet, env Env) error {
 	if o.Success, err = browser.ParseMarker(success); err != nil {
 		return failure.Wrap(failure.Usage, "use --success text:STRING, css:SELECTOR or xpath:EXPR", fmt.Errorf("--success: %w", err))
 	}
+	for _, f := range []struct{ name, v string }{{"username-field", o.UsernameField}, {"password-field", o.PasswordField}, {"submit", o.Submit}} {
+		if f.v == "" {
+			continue
+		}
+		if err := browser.CheckCSS(f.v); err != nil {
+			return failure.Wrap(failure.Usage, "pass a CSS selector Chrome understands, e.g. 'input[name=login]' or '#submit'", fmt.Errorf("--%s %w", f.name, err))
+		}
+	}
 	if o.Timeout <= 0 {
 		return usageError("--timeout must be positive, got %s", o.Timeout)
 	}
