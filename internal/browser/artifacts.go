@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clilogin/clilogin/internal/atomicfile"
+	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -38,13 +39,18 @@ const pageHTML = `(() => {
 // maskPage replaces, in the live page, every secret and every JWT in its
 // text, attribute values, input values and title, before the screenshot and
 // the HTML are taken. It runs in an isolated world: the page's own scripts
-// never see the secrets it is given.
-const maskPage = `((secrets) => {
+// never see the secrets it is given. They come sorted by redact.Split: those
+// masked anywhere, and the short ones masked where they stand alone (no
+// letter or digit right before or after), as redact.Secrets does.
+const maskPage = `((anywhere, alone) => {
   const jwt = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+  const quote = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const lone = alone.map((x) => new RegExp("(?<![\\p{L}\\p{Nd}])" + quote(x) + "(?![\\p{L}\\p{Nd}])", "gu"));
   const mask = (s) => {
     if (!s) return s;
     let out = s.replace(jwt, "` + redact.Mask + `");
-    for (const x of secrets) if (x.length >= 4) out = out.split(x).join("` + redact.Mask + `");
+    for (const x of anywhere) out = out.split(x).join("` + redact.Mask + `");
+    for (const re of lone) out = out.replace(re, "` + redact.Mask + `");
     return out;
   };
   const walker = document.createTreeWalker(document.documentElement || document, NodeFilter.SHOW_TEXT);
@@ -79,11 +85,16 @@ func maskLivePage(ctx context.Context, secrets []string) error {
 	if err != nil {
 		return err
 	}
-	arg, err := json.Marshal(secrets)
+	anywhere, alone := redact.Split(secrets)
+	a, err := json.Marshal(append([]string{}, anywhere...))
 	if err != nil {
 		return err
 	}
-	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](maskPage+"("+string(arg)+")", func(p *runtime.EvaluateParams) {
+	b, err := json.Marshal(append([]string{}, alone...))
+	if err != nil {
+		return err
+	}
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](maskPage+"("+string(a)+","+string(b)+")", func(p *runtime.EvaluateParams) {
 		p.ContextID = world.ExecutionContextID
 	}))
 	return err
@@ -129,27 +140,58 @@ func savePage(ctx context.Context, prefix string, secrets []string) []error {
 	return errs
 }
 
+// secrets are what a failed login's error and artifacts mask: the password,
+// the TOTP secret and every cookie value of the login's own browser context
+// (with --remote-browser, not the browser's default one). The error says
+// the cookies could not be read; the credentials are returned all the same.
+func (s *session) secrets() ([]string, error) {
+	secrets := []string{s.cfg.Password, s.cfg.TOTPSecret}
+	if !s.started {
+		return secrets, nil
+	}
+	ctx, cancel := context.WithTimeout(s.bctx, 5*time.Second)
+	defer cancel()
+	params := storage.GetCookiesParams{BrowserContextID: chromedp.FromContext(ctx).BrowserContextID}
+	all, err := chromedp.CallBrowser(ctx, storage.GetCookies, params)
+	if err != nil {
+		return secrets, err
+	}
+	for _, c := range all.Cookies {
+		secrets = append(secrets, c.Value)
+	}
+	return secrets, nil
+}
+
+// maskError returns err with secrets masked in its message, keeping its
+// kind and hint; err itself when there is nothing to mask.
+func maskError(err error, secrets []string) error {
+	msg := err.Error()
+	masked := redact.Secrets(msg, secrets...)
+	if masked == msg {
+		return err
+	}
+	var fe *failure.Error
+	if errors.As(err, &fe) {
+		return &failure.Error{Kind: fe.Kind, Hint: fe.Hint, Err: errors.New(masked)}
+	}
+	return errors.New(masked)
+}
+
 // saveArtifacts writes, for a failed login, a screenshot of the page, its
-// HTML and the chain of URLs the window visited, all with secrets redacted,
+// HTML and the chain of URLs the window visited, all with secrets (from
+// session.secrets; cookiesErr when the cookies could not be read) masked,
 // into dir. The file names hold only the time.
-func (s *session) saveArtifacts(dir string, cause error) error {
+func (s *session) saveArtifacts(dir string, cause error, secrets []string, cookiesErr error) error {
 	ctx, cancel := context.WithTimeout(s.bctx, 5*time.Second)
 	defer cancel()
 	prefix := filepath.Join(dir, "clilogin-"+time.Now().UTC().Format("20060102T150405Z")+"-")
-	secrets := []string{s.cfg.Password, s.cfg.TOTPSecret}
 	var errs []error
 	if s.started {
-		// The login's own cookies: with a remote browser it runs in a
-		// browser context of its own, not the default one. Without them
-		// the page could show a cookie unmasked: no page is kept.
-		params := storage.GetCookiesParams{BrowserContextID: chromedp.FromContext(ctx).BrowserContextID}
-		all, err := chromedp.CallBrowser(ctx, storage.GetCookies, params)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("screenshot and page not taken: reading the cookies to mask: %w", err))
+		// Without the cookies the page could show one unmasked: no page
+		// is kept.
+		if cookiesErr != nil {
+			errs = append(errs, fmt.Errorf("screenshot and page not taken: reading the cookies to mask: %w", cookiesErr))
 		} else {
-			for _, c := range all.Cookies {
-				secrets = append(secrets, c.Value)
-			}
 			errs = append(errs, savePage(ctx, prefix, secrets)...)
 		}
 	}

@@ -580,3 +580,33 @@ func TestRefusalsMaskTheTOTPSecret(t *testing.T) {
 		t.Errorf("the TOTP secret shows: %v\n%s", err, log)
 	}
 }
+
+// An IdP's error that quotes a 3-character password and the browser's
+// cookie values is shown masked, in the error as in the artifacts: one rule
+// of what is a secret for both.
+func TestRefusalsMaskAShortPasswordAndTheCookies(t *testing.T) {
+	needBrowser(t)
+	const short, cookie = "abc", "idp-secret-0461"
+	f := newFlow(t, "one-page.html")
+	f.idp.cookie = cookie
+	f.idp.subst = []string{"Wrong password.", "Wrong password " + short + " for session " + cookie + "."}
+	dir := t.TempDir()
+	_, log, err := f.login(t, func(c *Config) { c.Password, c.Artifacts = short, dir })
+	if failure.KindOf(err) != failure.Refused || !strings.Contains(fmt.Sprint(err), "Wrong password ") {
+		t.Fatalf("error = %v, want refused with the IdP's words\n%s", err, log)
+	}
+	shows := func(s string) bool { return strings.Contains(s, " "+short+" ") || strings.Contains(s, cookie) }
+	if shows(fmt.Sprint(err)) || shows(log) {
+		t.Errorf("the password or a cookie value shows: %v\n%s", err, log)
+	}
+	files, _ := os.ReadDir(dir)
+	if len(files) == 0 {
+		t.Fatal("no artifacts written")
+	}
+	for _, e := range files {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		if shows(string(b)) {
+			t.Errorf("%s shows the password or a cookie value", e.Name())
+		}
+	}
+}

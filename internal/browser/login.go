@@ -159,8 +159,12 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 
 	res, err := s.login(ctx)
 	if err != nil {
+		// What the IdP's page said may quote a secret: the error is masked
+		// by the same secrets as the artifacts.
+		secrets, serr := s.secrets()
+		err = maskError(err, secrets)
 		if c.Artifacts != "" {
-			if aerr := s.saveArtifacts(c.Artifacts, err); aerr != nil {
+			if aerr := s.saveArtifacts(c.Artifacts, err, secrets, serr); aerr != nil {
 				c.Warnf("some artifacts were not written: %v", aerr)
 			} else {
 				c.Logf("artifacts written to %s", c.Artifacts)
