@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/clilogin/clilogin/internal/atomicfile"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/ownfile"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -121,19 +122,19 @@ func redactHTML(html string, secrets []string) string {
 }
 
 // savePage writes the screenshot and the HTML of the page, masked of the
-// secrets.
-func savePage(ctx context.Context, prefix string, secrets []string) []error {
+// secrets, into dir.
+func savePage(ctx context.Context, dir *os.Root, prefix string, secrets []string) []error {
 	var errs []error
 	if err := maskLivePage(ctx, secrets); err != nil {
 		// Without it the screenshot could show a secret: none is taken.
 		errs = append(errs, fmt.Errorf("screenshot not taken: masking the page's secrets: %w", err))
 	} else if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
-		errs = append(errs, atomicfile.Write(prefix+"screenshot.png", png))
+		errs = append(errs, atomicfile.WriteIn(dir, prefix+"screenshot.png", png))
 	} else {
 		errs = append(errs, fmt.Errorf("screenshot: %w", err))
 	}
 	if html, err := chromedp.Run(ctx, chromedp.Evaluate[string](pageHTML)); err == nil {
-		errs = append(errs, atomicfile.Write(prefix+"page.html", []byte(redactHTML(html, secrets))))
+		errs = append(errs, atomicfile.WriteIn(dir, prefix+"page.html", []byte(redactHTML(html, secrets))))
 	} else {
 		errs = append(errs, fmt.Errorf("page html: %w", err))
 	}
@@ -180,11 +181,17 @@ func maskError(err error, secrets []string) error {
 // saveArtifacts writes, for a failed login, a screenshot of the page, its
 // HTML and the chain of URLs the window visited, all with secrets (from
 // session.secrets; cookiesErr when the cookies could not be read) masked,
-// into dir. The file names hold only the time.
-func (s *session) saveArtifacts(dir string, cause error, secrets []string, cookiesErr error) error {
+// into dir (see ownfile.OpenDir: created 0700 when missing, else used as it
+// is, never through a symbolic link). The file names hold only the time.
+func (s *session) saveArtifacts(path string, cause error, secrets []string, cookiesErr error) error {
+	dir, err := ownfile.OpenDir(path)
+	if err != nil {
+		return fmt.Errorf("--artifacts: %w", err)
+	}
+	defer dir.Close()
 	ctx, cancel := context.WithTimeout(s.bctx, 5*time.Second)
 	defer cancel()
-	prefix := filepath.Join(dir, "clilogin-"+time.Now().UTC().Format("20060102T150405Z")+"-")
+	prefix := "clilogin-" + time.Now().UTC().Format("20060102T150405Z") + "-"
 	var errs []error
 	if s.started {
 		// Without the cookies the page could show one unmasked: no page
@@ -192,7 +199,7 @@ func (s *session) saveArtifacts(dir string, cause error, secrets []string, cooki
 		if cookiesErr != nil {
 			errs = append(errs, fmt.Errorf("screenshot and page not taken: reading the cookies to mask: %w", cookiesErr))
 		} else {
-			errs = append(errs, savePage(ctx, prefix, secrets)...)
+			errs = append(errs, savePage(ctx, dir, prefix, secrets)...)
 		}
 	}
 	var b strings.Builder
@@ -202,6 +209,6 @@ func (s *session) saveArtifacts(dir string, cause error, secrets []string, cooki
 	}
 	s.mu.Unlock()
 	fmt.Fprintf(&b, "# error: %s\n", redact.JWTs(redact.Secrets(cause.Error(), secrets...)))
-	errs = append(errs, atomicfile.Write(prefix+"urls.txt", []byte(b.String())))
+	errs = append(errs, atomicfile.WriteIn(dir, prefix+"urls.txt", []byte(b.String())))
 	return errors.Join(errs...)
 }

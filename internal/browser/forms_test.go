@@ -610,3 +610,73 @@ func TestRefusalsMaskAShortPasswordAndTheCookies(t *testing.T) {
 		}
 	}
 }
+
+// --artifacts DIR: a missing directory is created 0700; an existing one is
+// used as it is, never chmod'ed (a 1777 directory keeps its sticky bit); a
+// symbolic link is not followed: nothing is written where it points.
+func TestArtifactsLeaveTheDirectoryAsItIs(t *testing.T) {
+	needBrowser(t)
+	fail := func(t *testing.T, dir string) []string {
+		t.Helper()
+		f := newFlow(t, "one-page.html")
+		var warned []string
+		_, log, err := f.login(t, func(c *Config) {
+			c.Password, c.Artifacts = "wrong password", dir
+			c.Warnf = func(format string, args ...any) { warned = append(warned, fmt.Sprintf(format, args...)) }
+		})
+		if failure.KindOf(err) != failure.Refused {
+			t.Fatalf("error = %v, want refused\n%s", err, log)
+		}
+		return warned
+	}
+	t.Run("missing", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "a", "b")
+		fail(t, dir)
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("the new directory: %v, %v; want mode 0700", fi, err)
+		}
+		if files, _ := os.ReadDir(dir); len(files) != 3 {
+			t.Errorf("%d artifacts, want 3", len(files))
+		}
+	})
+	t.Run("shared", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.Chmod(dir, os.ModeSticky|0o777); err != nil {
+			t.Fatal(err)
+		}
+		fail(t, dir)
+		fi, err := os.Stat(dir)
+		if err != nil || fi.Mode()&(os.ModePerm|os.ModeSticky) != os.ModePerm|os.ModeSticky {
+			t.Errorf("the directory's mode is now %v, want drwxrwxrwt as it was", fi.Mode())
+		}
+		files, _ := os.ReadDir(dir)
+		if len(files) != 3 {
+			t.Errorf("%d artifacts, want 3", len(files))
+		}
+		for _, e := range files {
+			if fi, _ := e.Info(); fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s is %v, want 0600", e.Name(), fi.Mode())
+			}
+		}
+	})
+	t.Run("symlink", func(t *testing.T) {
+		target := t.TempDir()
+		if err := os.Chmod(target, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(t.TempDir(), "link")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		warned := fail(t, link)
+		if fi, _ := os.Stat(target); fi.Mode().Perm() != 0o755 {
+			t.Errorf("the link's target is now %v", fi.Mode())
+		}
+		if files, _ := os.ReadDir(target); len(files) != 0 {
+			t.Errorf("%d artifacts written through the symbolic link", len(files))
+		}
+		if !strings.Contains(strings.Join(warned, "\n"), "symbolic link") {
+			t.Errorf("warnings = %q, want one saying the directory is a symbolic link", warned)
+		}
+	})
+}
