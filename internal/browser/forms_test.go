@@ -680,3 +680,36 @@ func TestArtifactsLeaveTheDirectoryAsItIs(t *testing.T) {
 		}
 	})
 }
+
+// The credential rule holds for where the form sends what is typed, not
+// only for the page's address: a sign-in page on loopback whose form (or
+// submit button) posts to http:// on a host that is not loopback is refused,
+// and that host gets nothing.
+func TestCredentialsAreNotPostedInClearOffLoopback(t *testing.T) {
+	needBrowser(t)
+	var stolen atomic.Int32
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			stolen.Add(1)
+		}
+		fmt.Fprint(w, "thanks")
+	}))
+	defer collector.Close()
+	steal := strings.Replace(collector.URL, "127.0.0.1", "collector.test", 1) + "/steal"
+	for name, subst := range map[string][]string{
+		"form action": {`action="/authenticate?back=one-page.html"`, `action="` + steal + `"`},
+		"formaction":  {`<button type="submit">`, `<button type="submit" formaction="` + steal + `">`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFlow(t, "one-page.html")
+			f.idp.subst = subst
+			_, log, err := f.login(t, nil)
+			if failure.KindOf(err) != failure.Usage || !strings.Contains(fmt.Sprint(err), "not encrypted") {
+				t.Errorf("error = %v (kind %v), want a usage error saying where the form sends is not encrypted\n%s", err, failure.KindOf(err), log)
+			}
+			if n := stolen.Load(); n != 0 {
+				t.Errorf("the host in clear text got %d forms", n)
+			}
+		})
+	}
+}
