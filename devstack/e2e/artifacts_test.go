@@ -10,8 +10,8 @@ import (
 // artifactKinds are the files --artifacts writes for a failed browser login.
 var artifactKinds = []string{"-screenshot.png", "-page.html", "-urls.txt"}
 
-// scanArtifacts checks what is in an --artifacts directory: the directory
-// 0700, each file 0600 and named by one of the kinds, and no secret in any
+// scanArtifacts checks what is in an --artifacts directory that clilogin
+// created: the directory 0700, each file 0600 and named by one of the kinds, and no secret in any
 // of them.
 func scanArtifacts(t *testing.T, dir string, secrets []string) {
 	t.Helper()
