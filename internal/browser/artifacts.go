@@ -157,10 +157,11 @@ func (s *session) secrets() ([]string, error) {
 	if err != nil {
 		return secrets, err
 	}
+	values := make([]string, 0, len(all.Cookies))
 	for _, c := range all.Cookies {
-		secrets = append(secrets, c.Value)
+		values = append(values, c.Value)
 	}
-	return secrets, nil
+	return append(secrets, redact.Values(values)...), nil
 }
 
 // maskError returns err with secrets masked in its message, keeping its

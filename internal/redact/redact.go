@@ -109,6 +109,21 @@ func Secrets(s string, secrets ...string) string {
 	return s
 }
 
+// Values returns the values of cookies (or other session values) that are
+// secrets to mask: those of MinAnywhere bytes or more. A shorter value (a
+// cookie "consent=1" or "lang=en") grants nothing, and masking it where it
+// stands alone would hide ordinary words of every message; a short
+// password or TOTP secret is passed to Secrets as it is.
+func Values(values []string) []string {
+	var out []string
+	for _, v := range values {
+		if len(v) >= MinAnywhere {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // Split sorts secrets by the rule of MinAnywhere: those masked wherever they
 // occur, and those masked where they stand alone. Empty ones are dropped.
 // It is for a masker outside Go (the artifacts' page script).

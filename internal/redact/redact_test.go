@@ -238,3 +238,12 @@ func TestJWTs(t *testing.T) {
 		t.Errorf("URL with a JWT in its path = %q", got)
 	}
 }
+
+// Cookie values shorter than MinAnywhere are not secrets to mask: "1" or
+// "en" would hide ordinary words of every message.
+func TestValuesKeepsTheLongOnes(t *testing.T) {
+	got := Values([]string{"1", "en", "yes", "s3ss", "longer-session-value", ""})
+	if strings.Join(got, ",") != "s3ss,longer-session-value" {
+		t.Errorf("Values = %q", got)
+	}
+}
