@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -384,5 +386,30 @@ func TestReportWritesOneJSONObjectOnFailure(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "clilogin: error: ") {
 		t.Errorf("stderr = %q", errb.String())
+	}
+}
+
+// --artifacts naming a symbolic link or something that is not a directory
+// is refused up front (exit 2), not found out after a failed login.
+func TestParseOptionsRefusesAnArtifactsDirItWouldNotUse(t *testing.T) {
+	dir := t.TempDir()
+	link, file := filepath.Join(dir, "link"), filepath.Join(dir, "file")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := envOf(map[string]string{"XDG_CONFIG_HOME": dir})
+	for path, want := range map[string]string{link: "symbolic link", file: "not a directory"} {
+		_, err := parseOptions([]string{"login", "-b", "https://x.example", "--artifacts", path}, env)
+		if failure.KindOf(err) != failure.Usage || !strings.Contains(fmt.Sprint(err), want) {
+			t.Errorf("--artifacts %s: %v (kind %v), want a usage error saying %q", path, err, failure.KindOf(err), want)
+		}
+	}
+	for _, ok := range []string{dir, filepath.Join(dir, "missing", "yet")} {
+		if _, err := parseOptions([]string{"login", "-b", "https://x.example", "--artifacts", ok}, env); err != nil {
+			t.Errorf("--artifacts %s: %v", ok, err)
+		}
 	}
 }

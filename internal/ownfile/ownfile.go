@@ -91,6 +91,20 @@ func OpenDir(path string) (*os.Root, error) {
 	return root, nil
 }
 
+// CheckNewOrOwnDir checks ahead that OpenDir would use path: a path that
+// does not exist yet, or a directory of the user's that is not a symbolic
+// link.
+func CheckNewOrOwnDir(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return checkDir(path, fi, false)
+}
+
 // CheckDir checks that the existing directory path is the user's own and
 // writable by no one else. It follows a symbolic link at path and checks
 // what it points to.
