@@ -66,7 +66,7 @@ lint: docs-check
 	$(GO) mod tidy -diff
 	cd devstack && $(GO) mod tidy -diff
 
-## bench: speed and memory figures (see README)
+## bench: speed and memory figures (see docs/performance.md)
 bench: build
 	@scripts/deps.sh test
 	cd devstack && $(GO) run ./cmd/bench -clilogin ../bin/clilogin -json ../bench/results/bench.json
