@@ -135,7 +135,7 @@ profile, or a profile in use, is refused.`,
   clilogin logout -b https://api.example.com --profile`,
 		groups: backendFlags | cacheDirFlags,
 		flags: func(fs *pflag.FlagSet, o *Options) {
-			fs.StringVar(&o.Profile, "profile", "", "also delete the browser profile (the IdP session): the default one, or --profile=DIR")
+			fs.Var(deleteProfile{o}, "profile", "also delete the browser profile (the IdP session): the backend's own, or `DIR`")
 			fs.Lookup("profile").NoOptDefVal = profileDefault
 		},
 		run: func(_ context.Context, a *app) error { return runLogout(a) },
