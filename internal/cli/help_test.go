@@ -44,3 +44,15 @@ func TestHelpHasNoControlBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenHelpNamesEverySource: token --help names each value of -o
+// json's "source", so a user can tell which path served.
+func TestTokenHelpNamesEverySource(t *testing.T) {
+	r := runCLI(t, nil, "token", "--help")
+	help := strings.Join(strings.Fields(r.stdout), " ")
+	for _, s := range []source{fromCache, fromCookies, fromReplay, fromBrowser} {
+		if !strings.Contains(help, `"`+string(s)+`"`) {
+			t.Errorf("token --help does not name the source %q:\n%s", s, r.stdout)
+		}
+	}
+}
