@@ -234,9 +234,15 @@ func (r *runner) callback(authorize *url.URL) Step {
 			Detail: fmt.Sprintf("the IdP will send the browser back to %s://%s, not to the backend %s://%s: the session cookie would belong to another site", cb.Scheme, cb.Host, r.c.Backend.Scheme, r.c.Backend.Host),
 			Fix:    fmt.Sprintf("pass --backend %s://%s%s (the backend's public URL)", cb.Scheme, cb.Host, r.c.Backend.Path)}
 	}
-	want := strings.TrimSuffix(r.c.Backend.Path, "/") + r.c.CallbackPath
+	base := strings.TrimSuffix(r.c.Backend.Path, "/")
+	want := base + r.c.CallbackPath
+	if cb.Path != want && base != "" && !strings.HasPrefix(cb.Path, base+"/") {
+		return Step{Name: "callback", Status: Fail,
+			Detail: fmt.Sprintf("the redirect_uri's path %s is not under --backend's base path %s", cb.Path, base),
+			Fix:    fmt.Sprintf("pass --backend %s://%s (no base path) and --callback-path %s", cb.Scheme, cb.Host, cb.Path)}
+	}
 	if cb.Path != want {
-		rel := strings.TrimPrefix(cb.Path, strings.TrimSuffix(r.c.Backend.Path, "/"))
+		rel := strings.TrimPrefix(cb.Path, base)
 		return Step{Name: "callback", Status: Fail,
 			Detail: fmt.Sprintf("the redirect_uri's path is %s, not --callback-path %s", cb.Path, r.c.CallbackPath),
 			Fix:    fmt.Sprintf("pass --callback-path %s", rel)}
