@@ -36,6 +36,10 @@ func NoFollow(c *http.Client) *http.Client {
 	return out
 }
 
+// ErrBadLocation is a redirect whose Location is not a URL. net/http says
+// so with the Location in the message, which may carry a code or a state.
+var ErrBadLocation = errors.New("a redirect whose Location is not a URL")
+
 // Do sends req with client and reads the answer's body up to MaxBody; the
 // body is closed. A transport error is returned without its URL (see Cause).
 // A body cut at MaxBody is returned as far as it was read, without error.
@@ -53,12 +57,16 @@ func Do(client *http.Client, req *http.Request) (*http.Response, []byte, error) 
 }
 
 // Cause returns the error a *url.Error wraps, so that the URL (which may
-// carry a state or a code) is not said again unredacted; any other error is
+// carry a state or a code) is not said again unredacted, and ErrBadLocation
+// for net/http's error that quotes a bad Location; any other error is
 // returned as it is.
 func Cause(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return ue.Err
+		err = ue.Err
+	}
+	if err != nil && strings.HasPrefix(err.Error(), "failed to parse Location header") {
+		return ErrBadLocation
 	}
 	return err
 }

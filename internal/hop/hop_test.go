@@ -109,3 +109,18 @@ func TestExcerpt(t *testing.T) {
 		}
 	}
 }
+
+// TestDoLeavesABadLocationOut: net/http fails on a Location that is not a
+// URL, quoting it; Do says what went wrong without it.
+func TestDoLeavesABadLocationOut(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Location"] = []string{"http://[::1/cb?code=s3cret"}
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer srv.Close()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL, nil)
+	_, _, err := Do(NoFollow(nil), req)
+	if !errors.Is(err, ErrBadLocation) || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("err = %v, want ErrBadLocation without the Location", err)
+	}
+}

@@ -101,7 +101,8 @@ func Run(ctx context.Context, c Config) (Result, error) {
 			jar = merge(jar, jarCookie{Cookie: k, backend: onBackend}, c.Now())
 		}
 		c.Logf("replay %d: %s answered %d (%d cookies set)", hop, redact.URL(u.String()), resp.StatusCode, len(set))
-		callback := onBackend && (c.CallbackPath == "" && hop > 0 || c.Backend.IsPath(u.String(), c.CallbackPath))
+		// Without a callback path, any backend page after the IdP is one.
+		callback := onBackend && (c.CallbackPath == "" && sawIdP || c.Backend.IsPath(u.String(), c.CallbackPath))
 		switch code := resp.StatusCode; {
 		case code == 301 || code == 302 || code == 303 || code == 307 || code == 308:
 			loc, err := u.Parse(resp.Header.Get("Location"))
