@@ -29,8 +29,8 @@ type chain struct {
 	loop          bool
 	httpElsewhere bool
 	routes        map[string]http.HandlerFunc // backend paths answered otherwise
-	sawSession    atomic.Int32 // /authorize requests that carried the IdP session
-	backendSawIdP atomic.Int32 // backend requests that carried an IdP cookie
+	sawSession    atomic.Int32                // /authorize requests that carried the IdP session
+	backendSawIdP atomic.Int32                // backend requests that carried an IdP cookie
 }
 
 func newChain(t *testing.T) *chain {
