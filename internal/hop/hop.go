@@ -81,10 +81,10 @@ func HTML(contentType string, body []byte) bool {
 		strings.HasPrefix(lower, "<!doctype html") || strings.HasPrefix(lower, "<html")
 }
 
-// Excerpt returns ": " and the start of an error answer that is not an HTML
-// page, on one line, without secrets, its control characters escaped, at
-// most ExcerptRunes runes (then "…"); an error answer often says why. It
-// returns "" for an HTML page (its text is markup) or an empty body.
+// Excerpt returns ": " and the start of an error answer, on one line,
+// without secrets, its control characters escaped, at most ExcerptRunes
+// runes (then "…"); an error answer often says why. It returns "" for an
+// answer served as text/html (its text is markup) or an empty body.
 func Excerpt(contentType string, body []byte, secrets ...string) string {
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/html" {
 		return ""
