@@ -165,12 +165,6 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 	if c.has(jsonFlags) && o.Output != "text" && o.Output != "json" {
 		return usageError("--output must be text or json, got %q", o.Output)
 	}
-	if c.name == "logout" && o.Profile != "" {
-		o.DeleteProfile = true
-		if o.Profile == profileDefault {
-			o.Profile = ""
-		}
-	}
 	raw, _ := fs.GetString("backend")
 	switch {
 	case c.has(backendFlags) && raw == "":
@@ -255,8 +249,31 @@ func (o *Options) checkBrowser(c command, fs *pflag.FlagSet, env Env) error {
 	return o.defaultProfile(env)
 }
 
-// profileDefault is the value of a bare "logout --profile".
-const profileDefault = "\x00default"
+// profileDefault is the value of a bare "logout --profile", as its help
+// shows it (--profile DIR[=default]): the backend's own profile. A
+// directory named default is ./default.
+const profileDefault = "default"
+
+// deleteProfile is logout's --profile: it asks to delete a browser
+// profile, the backend's own (bare, or =default) or DIR.
+type deleteProfile struct{ o *Options }
+
+func (p deleteProfile) Set(s string) error {
+	if s == "" {
+		return errors.New("a profile directory, or a bare --profile for the backend's own")
+	}
+	p.o.DeleteProfile = true
+	p.o.Profile = s
+	if s == profileDefault {
+		p.o.Profile = ""
+	}
+	return nil
+}
+
+func (p deleteProfile) String() string { return p.o.Profile }
+
+// Type is the name the help shows where the usage names none.
+func (deleteProfile) Type() string { return "dir" }
 
 // defaultProfile sets the profile directory when none was given.
 func (o *Options) defaultProfile(env Env) error {

@@ -382,3 +382,32 @@ func TestReportWritesOneJSONObjectOnFailure(t *testing.T) {
 		t.Errorf("stderr = %q", errb.String())
 	}
 }
+
+// TestLogoutProfile: a bare --profile (or =default) deletes the backend's
+// own profile, --profile=DIR deletes DIR, and no --profile deletes none.
+func TestLogoutProfile(t *testing.T) {
+	env := envOf(map[string]string{"XDG_CONFIG_HOME": "/cfg", "CLILOGIN_PROFILE": "/from/env"})
+	const own = "" // runLogout finds it: the cache entry's, or the default
+	for _, c := range []struct {
+		flag    []string
+		delete  bool
+		profile string
+	}{
+		{nil, false, own},
+		{[]string{"--profile"}, true, own},
+		{[]string{"--profile=default"}, true, own},
+		{[]string{"--profile=./default"}, true, "./default"},
+		{[]string{"--profile=/p/dir"}, true, "/p/dir"},
+	} {
+		o, err := parseOptions(append([]string{"logout", "-b", "https://api.example.com"}, c.flag...), env)
+		if err != nil {
+			t.Fatalf("%v: %v", c.flag, err)
+		}
+		if o.DeleteProfile != c.delete || o.Profile != c.profile {
+			t.Errorf("%v: delete %v profile %q, want %v %q", c.flag, o.DeleteProfile, o.Profile, c.delete, c.profile)
+		}
+	}
+	if _, err := parseOptions([]string{"logout", "-b", "https://api.example.com", "--profile="}, env); err == nil {
+		t.Error("logout --profile= (empty) was accepted")
+	}
+}

@@ -65,7 +65,9 @@ them with the backend's cookies.`,
 		short: "Print a valid token alone on stdout",
 		long: `Prints a valid token alone on stdout: from the cache when it is valid for at
 least --min-ttl; else from the token path with the cached cookies (no
-browser); else through a browser login.`,
+browser); else by replaying the identity provider's stored session over HTTP
+(no browser); else through a browser login. -o json names the one that
+served: "source" is "cache", "cookies", "replay" or "browser".`,
 		example: `  curl -H "Authorization: Bearer $(clilogin token -b https://api.example.com)" https://api.example.com/things
   eval "$(clilogin token -b https://api.example.com -o env)"`,
 		groups: backendFlags | browserFlags | cacheFlags | cacheDirFlags,
@@ -135,7 +137,7 @@ profile, or a profile in use, is refused.`,
   clilogin logout -b https://api.example.com --profile`,
 		groups: backendFlags | cacheDirFlags,
 		flags: func(fs *pflag.FlagSet, o *Options) {
-			fs.StringVar(&o.Profile, "profile", "", "also delete the browser profile (the IdP session): the default one, or --profile=DIR")
+			fs.Var(deleteProfile{o}, "profile", "also delete the browser profile (the IdP session): the backend's own, or `DIR`")
 			fs.Lookup("profile").NoOptDefVal = profileDefault
 		},
 		run: func(_ context.Context, a *app) error { return runLogout(a) },

@@ -11,6 +11,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/hop"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -22,7 +23,7 @@ func Token(ctx context.Context, issuer, token string) error {
 	p, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
 		return failure.New(failure.Unreachable, "check --verify-issuer: the IdP's issuer URL, as in its /.well-known/openid-configuration",
-			"cannot read the issuer's keys at %s: %w", redact.URL(issuer), err)
+			"cannot read the issuer's keys at %s: %w", redact.URL(issuer), hop.Cause(err)) // the URL once, redacted
 	}
 	if _, err := p.Verifier(&oidc.Config{SkipClientIDCheck: true}).Verify(ctx, token); err != nil {
 		return failure.New(failure.Refused, "the backend handed out a token the issuer did not sign; do not use it, and tell the backend's owners",
