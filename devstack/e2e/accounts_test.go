@@ -264,4 +264,23 @@ func TestCacheFromBeforeAccounts(t *testing.T) {
 	if len(profiles) != 1 {
 		t.Errorf("want the one old profile, got %d", len(profiles))
 	}
+
+	// An old entry of a login with -u: the account of its recorded user
+	// takes it over, without a new login, by the cache and by its IdP
+	// session (put back into the account's new profile).
+	path, e = cacheEntry(t, home)
+	delete(e, "account")
+	delete(e, "username")
+	writeCacheEntry(t, path, e)
+	r = clilogin(t, run{args: []string{"token", "-o", "json"}, env: env, home: home})
+	wantCode(t, r, 0)
+	wantContains(t, "token -u -o json", r.stdout, `"source":"cache"`)
+	wantContains(t, "token -u -o json", r.stdout, `"account":"`+devstack.DemoUser.Email+`"`)
+	s.ForgetSessions()
+	l = clilogin(t, run{args: []string{"login", "-v", "--no-replay", "-o", "json"}, env: env, home: home})
+	wantCode(t, l, 0)
+	wantContains(t, "login -o json", l.stdout, `"identity":"`+devstack.DemoUser.Email+`"`)
+	if strings.Contains(l.stderr, "filled") {
+		t.Errorf("the old entry's IdP session was not used:\n%s", l.stderr)
+	}
 }

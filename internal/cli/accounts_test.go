@@ -313,6 +313,22 @@ func TestEntryFromBeforeAccountsIsTheDefaultAccount(t *testing.T) {
 	if e, _ = (cache.Store{Dir: dir}).Load(bk.CacheName()); e.Account != "" {
 		t.Errorf("reading rewrote the entry: %+v", e)
 	}
+
+	// Its recorded user's account, named by -u, takes it over, without a
+	// login; then it is that account's alone.
+	r := runFake(t, env, f, "token", "-b", b.srv.URL, "--headless", "-u", "alice", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"source":"cache"`) || !strings.Contains(r.stdout, `"account":"alice"`) {
+		t.Errorf("token -u alice: %+v", r)
+	}
+	if _, err := (cache.Store{Dir: dir}).Load(bk.CacheName()); err != cache.ErrNotFound {
+		t.Errorf("the old entry is still the default account's: %v", err)
+	}
+	if r := runFake(t, env, f, "token", "-b", b.srv.URL, "--headless", "-u", "bob"); r.code != 0 || jwtUser(strings.TrimSpace(r.stdout)) != "bob" {
+		t.Errorf("token -u bob: %+v", r)
+	}
+	if f.logins.Load() != 1 {
+		t.Errorf("%d logins, want bob's alone", f.logins.Load())
+	}
 }
 
 // Account names: any text a person types, e-mail addresses included, each

@@ -107,9 +107,43 @@ func (a *app) chooseAccount() error {
 	a.o.Account = a.account
 	if a.o.profileByAccount && a.account != backend.DefaultAccount {
 		a.o.Profile = ""
-		return a.o.defaultProfile(a.env)
+		if err := a.o.defaultProfile(a.env); err != nil {
+			return err
+		}
+	}
+	if a.account != backend.DefaultAccount {
+		a.adoptEntryBeforeAccounts()
 	}
 	return nil
+}
+
+// adoptEntryBeforeAccounts makes the backend's entry of a clilogin before
+// accounts (no account recorded, kept under CacheName) this account's when
+// it was signed in as the user the account names: its recorded identity is
+// the account. The entry moves to the account's name and serves as before:
+// its token, cookies and IdP session (replayed, or put back into the
+// account's profile) need no new login. Any other old entry stays the
+// default account's.
+func (a *app) adoptEntryBeforeAccounts() {
+	if _, err := a.store.Load(a.name); !errors.Is(err, cache.ErrNotFound) {
+		return
+	}
+	old := a.o.Backend.CacheName()
+	e, err := a.store.Load(old)
+	if err != nil || e.Account != "" || !a.o.Backend.Same(e.Backend) || e.Identity == "" || e.Identity != a.account {
+		return
+	}
+	if a.o.Username == e.Identity {
+		e.Username = a.o.Username
+	}
+	a.save(e)
+	if _, err := a.store.Load(a.name); err != nil {
+		return // not saved: the old entry stays where it is
+	}
+	if err := a.store.Delete(old); err != nil {
+		a.warnf("cannot delete the cached login of clilogin before accounts: %v", err)
+	}
+	a.log.logf("the cached login of clilogin before accounts, signed in as %q, is now account %q", e.Identity, a.account)
 }
 
 // cachedAccounts are the accounts of the backend that have a cache entry
