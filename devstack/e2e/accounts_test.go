@@ -284,3 +284,38 @@ func TestCacheFromBeforeAccounts(t *testing.T) {
 		t.Errorf("the old entry's IdP session was not used:\n%s", l.stderr)
 	}
 }
+
+// One account signed in as alice, then asked for as bob: alice's IdP
+// session is not replayed, and the browser, its cookies cleared, shows
+// Dex's form and fills it as bob — by the replay's path and by the
+// browser's (--no-replay).
+func TestAnotherUserOnOneAccountIsAskedFor(t *testing.T) {
+	t.Parallel()
+	need(t, "Chromium", browserPaths["shell"])
+	alice, bob := accountUsers[0], accountUsers[1]
+	for _, extra := range [][]string{nil, {"--no-replay"}} {
+		t.Run(strings.Join(append([]string{"login"}, extra...), " "), func(t *testing.T) {
+			t.Parallel()
+			s := newStack(t, devstack.Config{Users: accountUsers})
+			home := t.TempDir()
+			if id, _, r := loginJSON(t, home, s.BackendURL, alice, "--account", "shared"); id != alice.Email {
+				t.Fatalf("alice's login: %s\n%s", id, r)
+			}
+			s.ForgetSessions()
+			id, src, r := loginJSON(t, home, s.BackendURL, bob, append([]string{"--account", "shared"}, extra...)...)
+			if id != bob.Email || src != "browser" {
+				t.Errorf("login --account shared -u bob: %s by %s, want bob by the browser\n%s", id, src, r)
+			}
+			wantContains(t, "-v log", r.stderr, "cleared the browser's cookies")
+			wantContains(t, "-v log", r.stderr, "filled")
+			if strings.Contains(r.stderr, "signed in again over HTTP") {
+				t.Errorf("alice's IdP session was replayed for bob:\n%s", r.stderr)
+			}
+			tok := clilogin(t, run{args: []string{"token", "--account", "shared"}, env: asUser(s.BackendURL, bob), home: home})
+			wantCode(t, tok, 0)
+			if got := tokenEmail(t, tok.stdout); got != bob.Email {
+				t.Errorf("the shared account's token is %s's", got)
+			}
+		})
+	}
+}
