@@ -123,7 +123,7 @@ killed it). clilogin's flags come before CMD; everything from CMD on is CMD's.`,
 	{
 		name:  "status",
 		short: "List the cached logins, never a secret",
-		long:  `Lists the cached logins: backend, identity, token expiry, cookie count and profile. It never shows a token or a cookie.`,
+		long:  `Lists the cached logins: backend, account, identity, token expiry, cookie count and profile. It never shows a token or a cookie.`,
 		example: `  clilogin status
   clilogin status -b https://api.example.com -o json`,
 		groups: filterFlags | jsonFlags | cacheDirFlags,
@@ -132,12 +132,15 @@ killed it). clilogin's flags come before CMD; everything from CMD on is CMD's.`,
 	{
 		name:  "logout",
 		short: "Forget the cached login; --profile also deletes the IdP session",
-		long: `Forgets the backend's cached token and cookies. With --profile it also deletes
-the browser profile, and with it the identity provider's session; --profile=DIR
+		long: `Forgets the cached token, cookies and identity provider's session of the
+backend's account (--account NAME; without it, the backend's only account), or
+of every account with --all. With --profile it also deletes the account's
+browser profile, and with it the identity provider's session; --profile=DIR
 deletes a given profile. A directory that does not look like a browser
 profile, or a profile in use, is refused.`,
 		example: `  clilogin logout -b https://api.example.com
-  clilogin logout -b https://api.example.com --profile`,
+  clilogin logout -b https://api.example.com --account admin@example.com --profile
+  clilogin logout -b https://api.example.com --all`,
 		groups: backendFlags | cacheDirFlags | accountFlags,
 		flags: func(fs *pflag.FlagSet, o *Options) {
 			fs.BoolVar(&o.AllAccounts, "all", false, "forget every account of the backend")
