@@ -227,8 +227,10 @@ func (b *Backend) AccountProfileName(account string) string {
 	if account == DefaultAccount {
 		return b.ProfileName()
 	}
+	// Half the hash (128 bits) keeps the paths inside a Chrome profile
+	// short enough for Windows' 260-character limit.
 	name := fileChars(hostPort(b.Scheme, canonicalHost(b.Hostname()), b.Port()))
-	return name[:min(len(name), 64)] + "@" + accountChars(account) + "-" + b.accountHash(account)
+	return name[:min(len(name), 64)] + "@" + accountChars(account) + "-" + b.accountHash(account)[:32]
 }
 
 func (b *Backend) accountHash(account string) string {
