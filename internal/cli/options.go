@@ -35,11 +35,18 @@ type Options struct {
 	Success      browser.Marker
 	Timeout      time.Duration
 
-	Profile       string
-	Browser       string
-	BrowserArgs   []string
-	Headless      bool
-	RemoteBrowser string
+	// Account is the account named by --account; "" when none was (the
+	// app then takes --username, else the backend's only cached account).
+	Account     string
+	AllAccounts bool // logout --all
+	Profile     string
+	// profileByAccount is set when Profile is the default one of the
+	// default account, to be named again once the account is chosen.
+	profileByAccount bool
+	Browser          string
+	BrowserArgs      []string
+	Headless         bool
+	RemoteBrowser    string
 	// InsecureRemoteBrowser allows a remote browser off loopback over
 	// ws:// or http://.
 	InsecureRemoteBrowser bool
@@ -81,6 +88,9 @@ func (c command) addFlags(fs *pflag.FlagSet, o *Options) {
 	}
 	if c.has(jsonFlags) {
 		fs.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	}
+	if c.has(accountFlags) {
+		fs.StringVar(&o.Account, "account", "", "which of the backend's accounts (default: --username, else the backend's only cached account)")
 	}
 	if c.flags != nil {
 		c.flags(fs, o)
@@ -150,7 +160,7 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "help" || f.Name == "password" || envErr != nil ||
-			c.name == "logout" && f.Name == "profile" { // deleting takes an explicit flag
+			c.name == "logout" && (f.Name == "profile" || f.Name == "all") { // deleting takes an explicit flag
 			return
 		}
 		if v, ok := env(envName(f.Name)); ok {
@@ -184,6 +194,9 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 				return usageError("--%s must start with /, got %q", name, p)
 			}
 		}
+	}
+	if err := o.checkAccount(c); err != nil {
+		return err
 	}
 	if c.check != nil {
 		if err := c.check(o); err != nil {
@@ -275,6 +288,37 @@ func (p deleteProfile) String() string { return p.o.Profile }
 // Type is the name the help shows where the usage names none.
 func (deleteProfile) Type() string { return "dir" }
 
+// checkAccount checks the account that --account, or else --username,
+// names.
+func (o *Options) checkAccount(c command) error {
+	if !c.has(accountFlags) {
+		return nil
+	}
+	if o.AllAccounts && o.Account != "" {
+		return usageError("--all and --account exclude each other: --all forgets every account")
+	}
+	switch {
+	case o.Account != "":
+		if err := backend.CheckAccount(o.Account); err != nil {
+			return usageError("--account: %v", err)
+		}
+	case o.Username != "":
+		if err := backend.CheckAccount(o.Username); err != nil {
+			return failure.New(failure.Usage, "pass --account NAME to name the account", "--username cannot name an account: %v", err)
+		}
+	}
+	return nil
+}
+
+// namedAccount is the account the options name: --account, else
+// --username; "" when they name none.
+func (o *Options) namedAccount() string {
+	if o.Account != "" {
+		return o.Account
+	}
+	return o.Username
+}
+
 // defaultProfile sets the profile directory when none was given.
 func (o *Options) defaultProfile(env Env) error {
 	if o.Profile != "" {
@@ -284,7 +328,11 @@ func (o *Options) defaultProfile(env Env) error {
 	if err != nil {
 		return failure.New(failure.Usage, "pass --profile DIR", "no user config directory for the browser profile: %w", err)
 	}
-	o.Profile = filepath.Join(dir, "clilogin", "profiles", o.Backend.ProfileName())
+	account := o.namedAccount()
+	if account == "" {
+		account, o.profileByAccount = backend.DefaultAccount, true
+	}
+	o.Profile = filepath.Join(dir, "clilogin", "profiles", o.Backend.AccountProfileName(account))
 	return nil
 }
 

@@ -71,6 +71,19 @@ func TestParseOptions(t *testing.T) {
 			},
 		},
 		{
+			name: "CLILOGIN_ACCOUNT names the account, and its profile",
+			args: []string{"login", "-b", "https://x.example", "-u", "alice@example.test"},
+			env:  map[string]string{"DISPLAY": ":0", "XDG_CONFIG_HOME": "/cfg", "CLILOGIN_ACCOUNT": "ops"},
+			check: func(t *testing.T, o Options) {
+				if o.Account != "ops" || o.Username != "alice@example.test" {
+					t.Errorf("account %q username %q", o.Account, o.Username)
+				}
+				if want := filepath.Join("/cfg", "clilogin", "profiles", o.Backend.AccountProfileName("ops")); o.Profile != want || !strings.Contains(o.Profile, "x.example_443@ops-") {
+					t.Errorf("profile = %s, want %s", o.Profile, want)
+				}
+			},
+		},
+		{
 			name: "headless by default in CI",
 			args: []string{"login", "-b", "https://x.example"},
 			env:  map[string]string{"DISPLAY": ":0", "CI": "true"},
