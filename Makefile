@@ -2,7 +2,7 @@
 GO        ?= go
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build demo test unit e2e lint cross bench fuzz clean release-snapshot release-check
+.PHONY: all build demo test unit e2e lint docs docs-check cross bench fuzz clean release-snapshot release-check
 
 all: build
 
@@ -46,7 +46,18 @@ testdata/nodestack/node_modules/.package-lock.json: testdata/nodestack/package-l
 	@scripts/deps.sh test
 	cd testdata/nodestack && npm ci --no-audit --no-fund --loglevel=error
 
-lint:
+## docs: write the command reference (docs/cli/*.md) from the command table
+docs:
+	rm -rf docs/cli
+	$(GO) run ./internal/gendocs -md docs/cli
+
+# docs-check: the checked-in reference is what the command table gives now.
+docs-check:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	{ $(GO) run ./internal/gendocs -md "$$tmp" || exit 1; } && \
+	diff -ru docs/cli "$$tmp" >&2 || { echo "docs/cli is out of date with the command table: run make docs" >&2; exit 1; }
+
+lint: docs-check
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: the files above need formatting" >&2; exit 1; }
 	$(GO) vet ./...
 	cd devstack && $(GO) vet ./...
@@ -55,7 +66,7 @@ lint:
 	$(GO) mod tidy -diff
 	cd devstack && $(GO) mod tidy -diff
 
-## bench: speed and memory figures (see README)
+## bench: speed and memory figures (see docs/performance.md)
 bench: build
 	@scripts/deps.sh test
 	cd devstack && $(GO) run ./cmd/bench -clilogin ../bin/clilogin -json ../bench/results/bench.json

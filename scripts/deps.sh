@@ -26,6 +26,10 @@ if [ "$what" = test ]; then
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+  # make release-check: the installed .deb's man pages are found by man -w,
+  # and its bash completion is loaded as an interactive bash loads it.
+  command -v man >/dev/null 2>&1 || pkgs+=(man-db)
+  [ -f /usr/share/bash-completion/bash_completion ] || pkgs+=(bash-completion)
   # The seed article's Flask backend and the FastAPI backend of the e2e
   # suite, on Debian's Python.
   for m in flask:python3-flask requests_oauthlib:python3-requests-oauthlib jwt:python3-jwt \

@@ -3,16 +3,23 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+// anyJWT is any JWT-shaped string: a token the test does not know of (an
+// ID token, a refresh token) is a secret too.
+var anyJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
 
 // artifactKinds are the files --artifacts writes for a failed browser login.
 var artifactKinds = []string{"-screenshot.png", "-page.html", "-urls.txt"}
 
 // scanArtifacts checks what is in an --artifacts directory that clilogin
-// created: the directory 0700, each file 0600 and named by one of the kinds, and no secret in any
-// of them.
+// created: the directory 0700, each file 0600 and named by one of the
+// kinds, and no secret and no JWT in any of them. The screenshot's pixels
+// match no text: what it shows is checked in the browser package, on the
+// page as masked.
 func scanArtifacts(t *testing.T, dir string, secrets []string) {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
@@ -32,6 +39,9 @@ func scanArtifacts(t *testing.T, dir string, secrets []string) {
 		}
 		b, _ := os.ReadFile(f)
 		noSecrets(t, filepath.Base(f), string(b), secrets)
+		if m := anyJWT.Find(b); m != nil && !strings.HasSuffix(f, ".png") {
+			t.Errorf("%s shows a JWT (%.12s…)", filepath.Base(f), m)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,13 +21,46 @@ import (
 // clilogin logs in in a tab of a Chrome that is already running (started
 // here with a DevTools port on loopback), in a browser context of its own:
 // it closes its tab and disposes of the context, so that no cookie of the
-// login stays in the browser; the browser keeps running.
+// login stays in the browser; the browser keeps running. The cookies are
+// read where the login kept them: its own context (told by the event of its
+// tab's creation) and the default one.
 func TestLoginWithRemoteBrowser(t *testing.T) {
 	t.Parallel()
 	need(t, "Chromium", browserPaths["shell"])
 	dir := t.TempDir()
 	exited, _ := startChrome(t, dir, "--remote-debugging-port=0")
 	endpoint := "http://127.0.0.1:" + devToolsPort(t, dir, exited)
+
+	actx, cancel := remote.NewAllocator(context.Background(), endpoint)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+	before, err := chromedp.CallBrowser(ctx, target.GetBrowserContexts, cdp.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := chromedp.CallBrowser(ctx, target.GetTargets, target.GetTargetsParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages.TargetInfos { // the default context's ID
+		before.BrowserContextIDs = append(before.BrowserContextIDs, p.BrowserContextID)
+	}
+	var mu sync.Mutex
+	logins := map[cdp.BrowserContextID]bool{}
+	chromedp.ListenBrowser(ctx, func(ev any) {
+		if e, ok := ev.(*target.EventTargetCreated); ok && e.TargetInfo.BrowserContextID != "" && e.TargetInfo.Type == "page" {
+			mu.Lock()
+			logins[e.TargetInfo.BrowserContextID] = true
+			mu.Unlock()
+		}
+	})
+	if _, err := chromedp.CallBrowser(ctx, target.SetDiscoverTargets, target.SetDiscoverTargetsParams{Discover: true}); err != nil {
+		t.Fatal(err)
+	}
+
 	r := clilogin(t, run{args: []string{"login", "-b", stack.BackendURL, "--remote-browser", endpoint,
 		"--username", "alice@example.com", "--timeout", "30s"}, env: []string{"CLILOGIN_PASSWORD=" + password}})
 	wantCode(t, r, 0)
@@ -46,25 +80,37 @@ func TestLoginWithRemoteBrowser(t *testing.T) {
 		t.Errorf("the login tab is still open:\n%s", list)
 	}
 
-	actx, cancel := remote.NewAllocator(context.Background(), endpoint)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 20*time.Second)
-	defer cancelT()
-	cookies, err := chromedp.Call(ctx, storage.GetCookies, storage.GetCookiesParams{})
-	if err != nil {
-		t.Fatal(err)
+	mu.Lock()
+	ids := []cdp.BrowserContextID{""} // the default context
+	for id := range logins {
+		if !slices.Contains(before.BrowserContextIDs, id) {
+			ids = append(ids, id)
+		}
 	}
-	for _, c := range cookies.Cookies {
-		t.Errorf("the remote browser kept a cookie of the login: %s of %s", c.Name, c.Domain)
+	mu.Unlock()
+	if len(ids) != 2 {
+		t.Errorf("the login opened its tab in %d browser contexts of its own, want 1", len(ids)-1)
+	}
+	for _, id := range ids {
+		cookies, err := chromedp.CallBrowser(ctx, storage.GetCookies, storage.GetCookiesParams{BrowserContextID: id})
+		if err != nil && id != "" {
+			continue // disposed of, with its cookies
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cookies.Cookies {
+			t.Errorf("the remote browser kept a cookie of the login in context %q: %s of %s", id, c.Name, c.Domain)
+		}
 	}
 	contexts, err := chromedp.CallBrowser(ctx, target.GetBrowserContexts, cdp.Empty{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(contexts.BrowserContextIDs); n != 0 {
-		t.Errorf("%d browser contexts left in the remote browser", n)
+	for _, id := range contexts.BrowserContextIDs {
+		if !slices.Contains(before.BrowserContextIDs, id) {
+			t.Errorf("the login's browser context %s is left in the remote browser", id)
+		}
 	}
 }
 

@@ -7,25 +7,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/go-resty/resty/v2"
 
 	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cookies"
-	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/hop"
 	"github.com/clilogin/clilogin/internal/redact"
 )
-
-// maxBody is the largest answer read from the backend. A token or an
-// identity is a few kilobytes at most.
-const maxBody = 1 << 20
 
 // Client calls one backend.
 type Client struct {
@@ -52,8 +46,8 @@ func New(b *backend.Backend, timeout time.Duration) *Client {
 			return nil
 		}))
 	// Every answer is read through the bound, whatever its status: the
-	// connection is closed after maxBody bytes.
-	r.SetResponseBodyLimit(maxBody)
+	// connection is closed after hop.MaxBody bytes.
+	r.SetResponseBodyLimit(hop.MaxBody)
 	r.SetLogger(discardLogger{})
 	return &Client{backend: b, http: r}
 }
@@ -141,17 +135,7 @@ func (c *Client) status(step, path string, resp *resty.Response, secrets ...stri
 // excerpt returns a short, single-line start of a non-HTML error body, which
 // often says why; a token never comes with an error status.
 func excerpt(resp *resty.Response, secrets []string) string {
-	if mt, _, _ := mime.ParseMediaType(resp.Header().Get("Content-Type")); mt == "text/html" {
-		return ""
-	}
-	s := escape.Control(strings.Join(strings.Fields(redact.Secrets(string(resp.Body()), secrets...)), " "))
-	if s == "" {
-		return ""
-	}
-	if r := []rune(s); len(r) > 160 {
-		s = string(r[:160]) + "…"
-	}
-	return ": " + s
+	return hop.Excerpt(resp.Header().Get("Content-Type"), resp.Body(), secrets...)
 }
 
 // transportError classifies an error of the HTTP round trip.
@@ -166,12 +150,9 @@ func transportError(step, target string, err error) error {
 	}
 	if errors.Is(err, resty.ErrResponseBodyTooLarge) {
 		return failure.New(failure.Unreachable, fmt.Sprintf("check --%s-path: it should answer a short token or identity", step),
-			"the backend's %s answer at %s is larger than %d bytes; not read further", step, redact.URL(target), maxBody)
+			"the backend's %s answer at %s is larger than %d bytes; not read further", step, redact.URL(target), hop.MaxBody)
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // the URL is said once, redacted, below
-	}
+	err = hop.Cause(err) // the URL is said once, redacted, below
 	return failure.New(failure.Unreachable, "check that the backend is running and --backend is right",
 		"cannot reach the backend at %s: %w", redact.URL(target), err)
 }

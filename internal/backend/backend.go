@@ -7,10 +7,14 @@ package backend
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"path"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -167,8 +171,83 @@ func (b *Backend) Same(recorded string) bool {
 // file-name characters.
 func (b *Backend) CacheName() string {
 	sum := sha256.Sum256([]byte(b.Canonical()))
+	return b.cachePrefix() + "-" + hex.EncodeToString(sum[:])
+}
+
+// DefaultAccount is the account of a login that names none, and of the
+// cache entries and profiles written before clilogin had accounts.
+const DefaultAccount = "default"
+
+// maxAccount bounds an account name, in bytes.
+const maxAccount = 256
+
+// CheckAccount checks an account name (--account, or the --username that
+// names it). Any text a person would type is an account, e-mail addresses
+// included: file names are derived from it injectively, never taken from
+// it. Only names that cannot be shown or kept faithfully are refused.
+func CheckAccount(name string) error {
+	switch {
+	case name == "":
+		return errors.New("an account name cannot be empty")
+	case len(name) > maxAccount:
+		return fmt.Errorf("an account name is at most %d bytes, got %d", maxAccount, len(name))
+	case !utf8.ValidString(name):
+		return errors.New("an account name must be UTF-8 text")
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("an account name cannot start or end with a space, got %q", name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("an account name cannot hold control characters, got %q", name)
+		}
+	}
+	return nil
+}
+
+// AccountCacheName names the cache entry of one of the backend's
+// accounts. The default account's is CacheName, where clilogin kept the
+// backend's only entry before accounts, so that entry is read as before.
+// Another account's name is the readable prefix, "@", the account in
+// file-name characters (shortened), and the SHA-256 of the canonical URL
+// and the account, NUL-separated (a canonical URL holds no NUL): no two
+// (backend, account) pairs share an entry, and none shares CacheName,
+// whose prefix never holds "@".
+func (b *Backend) AccountCacheName(account string) string {
+	if account == DefaultAccount {
+		return b.CacheName()
+	}
+	return b.cachePrefix() + "@" + accountChars(account) + "-" + b.accountHash(account)
+}
+
+// AccountProfileName names the browser profile directory of one of the
+// backend's accounts: ProfileName for the default account (the profile of
+// clilogin before accounts), else host_port@account-hash, named as
+// AccountCacheName is.
+func (b *Backend) AccountProfileName(account string) string {
+	if account == DefaultAccount {
+		return b.ProfileName()
+	}
+	// Half the hash (128 bits) keeps the paths inside a Chrome profile
+	// short enough for Windows' 260-character limit.
+	name := fileChars(hostPort(b.Scheme, canonicalHost(b.Hostname()), b.Port()))
+	return name[:min(len(name), 64)] + "@" + accountChars(account) + "-" + b.accountHash(account)[:32]
+}
+
+func (b *Backend) accountHash(account string) string {
+	sum := sha256.Sum256([]byte(b.Canonical() + "\x00" + account))
+	return hex.EncodeToString(sum[:])
+}
+
+// accountChars is the account in file-name characters, for people reading
+// a directory listing; the hash beside it keeps names apart.
+func accountChars(account string) string {
+	s := fileChars(strings.ToLower(account))
+	return s[:min(len(s), 24)]
+}
+
+func (b *Backend) cachePrefix() string {
 	name := fileChars(strings.ToLower(b.Scheme) + "_" + hostPort(b.Scheme, canonicalHost(b.Hostname()), b.Port()))
-	return name[:min(len(name), 64)] + "-" + hex.EncodeToString(sum[:])
+	return name[:min(len(name), 64)]
 }
 
 // LegacyCacheName is the entry name of clilogin versions before the hashed

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseRefuses(t *testing.T) {
@@ -136,4 +137,52 @@ func FuzzCacheName(f *testing.F) {
 			t.Fatalf("Same(%q) is false for itself", raw)
 		}
 	})
+}
+
+// FuzzAccountNames checks that the cache entry and the profile of a
+// (backend, account) pair are file names of their own, and that two pairs
+// share a name only when they are the same pair: the same canonical URL
+// and the same account.
+func FuzzAccountNames(f *testing.F) {
+	f.Add("http://127.0.0.1:9/a", "alice@example.test", "http://127.0.0.1:9/a", "bob@example.test")
+	f.Add("https://h.example", "default", "https://h.example:443/", "Default")
+	f.Add("https://h.example", "a_b", "https://h.example", "a.b")
+	f.Add("https://h.example/x", "alice", "https://h.example/y", "alice")
+	f.Add("https://h.example", "default", "https://h.example", "x\x00")
+	f.Fuzz(func(t *testing.T, raw1, acct1, raw2, acct2 string) {
+		b1, err1 := Parse(raw1, true)
+		b2, err2 := Parse(raw2, true)
+		if err1 != nil || err2 != nil || CheckAccount(acct1) != nil || CheckAccount(acct2) != nil {
+			return
+		}
+		for _, name := range []string{b1.AccountCacheName(acct1), b1.AccountProfileName(acct1)} {
+			if strings.ContainsAny(name, `/\`+"\x00") || len(name) > 160 || strings.HasPrefix(name, ".") || !utf8.ValidString(name) {
+				t.Fatalf("(%q, %q) is named %q", raw1, acct1, name)
+			}
+		}
+		same := b1.Canonical() == b2.Canonical() && acct1 == acct2
+		if got := b1.AccountCacheName(acct1) == b2.AccountCacheName(acct2); got != same {
+			t.Fatalf("cache names of (%q, %q) and (%q, %q): equal %v, want %v", raw1, acct1, raw2, acct2, got, same)
+		}
+		// The default account's profile is ProfileName (host_port), as
+		// before accounts; every other account's is its own.
+		if acct1 != DefaultAccount || acct2 != DefaultAccount {
+			if got := b1.AccountProfileName(acct1) == b2.AccountProfileName(acct2); got != same {
+				t.Fatalf("profile names of (%q, %q) and (%q, %q): equal %v, want %v", raw1, acct1, raw2, acct2, got, same)
+			}
+		}
+	})
+}
+
+func TestCheckAccount(t *testing.T) {
+	for _, ok := range []string{"default", "alice@example.test", "Bob Smith", "ops/admin", "..", "zoë"} {
+		if err := CheckAccount(ok); err != nil {
+			t.Errorf("CheckAccount(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", " alice", "a\nb", "a\x00", "\xff", strings.Repeat("a", 257)} {
+		if err := CheckAccount(bad); err == nil {
+			t.Errorf("CheckAccount(%q) accepted", bad)
+		}
+	}
 }

@@ -20,6 +20,8 @@ type filler struct {
 	pend   *pending       // the last action, until the page settles
 	person bool           // the page waits for the person at the window
 	clear  bool           // the person was told credentials go in clear text
+	// filledSignIn: a user name or password was typed into the IdP's form.
+	filledSignIn bool
 }
 
 // pending is an action whose page has not settled yet.
@@ -165,6 +167,9 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		return nil // the page changed under us; the next probe sees the new state
 	}
 	f.pend = &pending{kind: k, doc: r.Doc, fp: r.FP, control: r.Control, errors: r.Errors, at: time.Now(), documents: documents, navs: navs}
+	if a.Kind == "username" || a.Kind == "password" {
+		f.filledSignIn = true
+	}
 	verb := "filled " + a.Kind
 	switch {
 	case a.Kind == "password":

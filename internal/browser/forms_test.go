@@ -233,6 +233,9 @@ type flow struct {
 	// login path answers ok at once, without the IdP.
 	backTo   string
 	signedIn bool
+	// onCallback, if set, runs when the callback is asked, before it
+	// answers: the login is under way, its tab open.
+	onCallback func()
 }
 
 func newFlow(t *testing.T, start string, stages ...string) *flow {
@@ -261,6 +264,9 @@ func newFlowAt(t *testing.T, host, start string, stages ...string) *flow {
 			}
 			http.Redirect(w, r, f.idp.base+"/authorize", http.StatusFound)
 		case "/callback":
+			if f.onCallback != nil {
+				f.onCallback()
+			}
 			if e := r.URL.Query().Get("error"); e != "" {
 				http.Error(w, "login failed: "+e, http.StatusUnauthorized)
 				return
@@ -535,33 +541,87 @@ func TestRestoredIdPCookiesOnTheBackendsHostAreNotTaken(t *testing.T) {
 
 // A login in a remote browser runs in a browser context of its own, which is
 // disposed of at the end: no cookie of the backend or the IdP stays in the
-// browser for its next user.
+// browser for its next user. The cookies are read where the login keeps
+// them, its own context (seen holding the IdP's cookie while the login
+// runs), and in the default context.
 func TestRemoteBrowserKeepsNoCookieOfTheLogin(t *testing.T) {
 	needBrowser(t)
-	f := newFlow(t, "one-page.html")
-	f.idp.cookie = "idp-secret-0452"
-	if _, log, err := f.login(t, nil); err != nil {
-		t.Fatalf("Login: %v\n%s", err, log)
-	}
 	actx, cancel := remote.NewAllocator(context.Background(), devtools)
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	got, err := chromedp.Call(ctx, storage.GetCookies, storage.GetCookiesParams{})
+	ctx, cancelT := context.WithTimeout(ctx, 20*time.Second)
+	defer cancelT()
+	before, err := chromedp.CallBrowser(ctx, target.GetBrowserContexts, cdp.Empty{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range got.Cookies {
-		if c.Value == f.sid || c.Value == f.idp.cookie {
-			t.Errorf("the browser kept the login's cookie %s of %s", c.Name, c.Domain)
+	existed := map[cdp.BrowserContextID]bool{}
+	for _, id := range before.BrowserContextIDs {
+		existed[id] = true
+	}
+	// read returns the values of the cookies of a browser context ("": the
+	// default one).
+	read := func(id cdp.BrowserContextID) ([]string, error) {
+		got, err := chromedp.CallBrowser(ctx, storage.GetCookies, storage.GetCookiesParams{BrowserContextID: id})
+		if err != nil {
+			return nil, err
+		}
+		var values []string
+		for _, c := range got.Cookies {
+			values = append(values, c.Value)
+		}
+		return values, nil
+	}
+	f := newFlow(t, "one-page.html")
+	f.idp.cookie = "idp-secret-0452"
+	var logins []cdp.BrowserContextID
+	var during []string
+	f.onCallback = func() {
+		now, err := chromedp.CallBrowser(ctx, target.GetBrowserContexts, cdp.Empty{})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		for _, id := range now.BrowserContextIDs {
+			if !existed[id] {
+				logins = append(logins, id)
+				values, err := read(id)
+				if err != nil {
+					t.Errorf("reading the login's cookies: %v", err)
+				}
+				during = append(during, values...)
+			}
+		}
+	}
+	if _, log, err := f.login(t, nil); err != nil {
+		t.Fatalf("Login: %v\n%s", err, log)
+	}
+	if len(logins) != 1 || !slices.Contains(during, f.idp.cookie) {
+		t.Fatalf("during the login: %d contexts of its own, holding the IdP's cookie: %v; want one that does", len(logins), slices.Contains(during, f.idp.cookie))
+	}
+	for _, id := range []cdp.BrowserContextID{"", logins[0]} {
+		values, err := read(id)
+		if err != nil && id != "" {
+			continue // disposed of: nothing is left in it
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range values {
+			if v == f.sid || v == f.idp.cookie {
+				t.Errorf("the browser context %q kept a cookie of the login", id)
+			}
 		}
 	}
 	contexts, err := chromedp.CallBrowser(ctx, target.GetBrowserContexts, cdp.Empty{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(contexts.BrowserContextIDs); n != 0 {
-		t.Errorf("%d browser contexts left in the remote browser", n)
+	for _, id := range contexts.BrowserContextIDs {
+		if !existed[id] {
+			t.Errorf("the login's browser context %s is left in the remote browser", id)
+		}
 	}
 }
 

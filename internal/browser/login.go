@@ -51,6 +51,10 @@ type Config struct {
 	// Session is the identity provider's session from the last login, put
 	// back into the browser before the login path is opened.
 	Session []cookies.Cookie
+	// ClearCookies clears the profile's cookies before the login path is
+	// opened (and restores no Session): a stored IdP session of another
+	// user must not sign this login in silently.
+	ClearCookies bool
 
 	// Credentials for filling the IdP's forms; none means a person signs in.
 	Username, Password                   string
@@ -86,7 +90,10 @@ type Result struct {
 	// cookies of every other host the login passed through.
 	Session []cookies.Cookie
 	URL     string // the success page, redacted
-	closed  chan struct{}
+	// FilledSignIn says that clilogin filled the IdP's user name or
+	// password field during the login (with Config.Username).
+	FilledSignIn bool
+	closed       chan struct{}
 }
 
 // Wait waits until the browser has closed and the profile is unlocked.

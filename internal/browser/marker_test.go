@@ -72,7 +72,7 @@ func TestParseMarkerRejectsBadMarkers(t *testing.T) {
 }
 
 // FuzzParseMarker checks that ParseMarker never panics, that what it accepts
-// is well formed, and that a marker's String() parses back to the marker.
+// is well formed, and that it keeps the input whole (String gives it back).
 func FuzzParseMarker(f *testing.F) {
 	for _, s := range []string{"text:ok", "css:#id", "xpath://a[@x=':']", "text:", ":", "", "nokind", "TEXT:x", "text: ", "text::", "css:\x00", "xpath:\xff\xfe"} {
 		f.Add(s)
@@ -96,6 +96,21 @@ func FuzzParseMarker(f *testing.F) {
 		if m.String() != s {
 			t.Fatalf("ParseMarker(%q).String() = %q", s, m.String())
 		}
+	})
+}
+
+// FuzzMarkerStringParsesBack goes the other way: a text marker built from
+// any value that is not blank (colons, spaces and all) is written by String
+// as ParseMarker reads it back.
+func FuzzMarkerStringParsesBack(f *testing.F) {
+	for _, v := range []string{"ok", "a:b:c", ":", "css:#x", " spaced ", "text:ok", "ünïcødé ✓", "x\x00y"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if strings.TrimSpace(v) == "" {
+			return
+		}
+		m := Marker{Kind: "text", Value: v}
 		back, err := ParseMarker(m.String())
 		if err != nil || back != m {
 			t.Fatalf("ParseMarker(%q) = %+v, %v; want %+v", m.String(), back, err, m)

@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -75,5 +76,34 @@ func TestRemoveProfileRefusesADirectoryOfAnotherUser(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "Local State")); err != nil {
 		t.Errorf("the directory was touched: %v", err)
+	}
+}
+
+// RemoveProfile deletes a browser profile, and refuses, untouched, a
+// directory that does not look like one (the README promises it: a typo in
+// logout --profile=DIR must not delete a home directory).
+func TestRemoveProfileDeletesOnlyAProfile(t *testing.T) {
+	notProfile := t.TempDir()
+	os.WriteFile(filepath.Join(notProfile, "thesis.tex"), []byte("keep"), 0o600)
+	err := RemoveProfile(notProfile)
+	if failure.KindOf(err) != failure.Usage || !strings.Contains(fmt.Sprint(err), "does not look like a browser profile") {
+		t.Errorf("RemoveProfile of a directory that is not a profile: %v (%v), want a usage error saying why", err, failure.KindOf(err))
+	}
+	if b, _ := os.ReadFile(filepath.Join(notProfile, "thesis.tex")); string(b) != "keep" {
+		t.Error("the directory that is not a profile was touched")
+	}
+
+	profile := filepath.Join(t.TempDir(), "profile")
+	os.Mkdir(profile, 0o700)
+	os.WriteFile(filepath.Join(profile, "Local State"), []byte("{}"), 0o600)
+	os.MkdirAll(filepath.Join(profile, "Default"), 0o700)
+	if err := RemoveProfile(profile); err != nil {
+		t.Fatalf("RemoveProfile of a profile: %v", err)
+	}
+	if _, err := os.Stat(profile); !os.IsNotExist(err) {
+		t.Errorf("the profile is still there: %v", err)
+	}
+	if err := RemoveProfile(profile); err != nil {
+		t.Errorf("RemoveProfile of a profile already gone: %v", err)
 	}
 }

@@ -16,6 +16,10 @@ import (
 // without an expiry when it starts again, and many IdPs keep their sign-in
 // session in one; restored, the next login is silent.
 func (s *session) restoreSession(ctx context.Context) {
+	if s.cfg.ClearCookies {
+		s.clearCookies(ctx)
+		return
+	}
 	if len(s.cfg.Session) == 0 {
 		return
 	}
@@ -42,6 +46,21 @@ func (s *session) restoreSession(ctx context.Context) {
 		return
 	}
 	s.cfg.Logf("restored %d cookies of the identity provider's session", len(params))
+}
+
+// clearCookies clears the cookies of the login's browser: the profile's
+// IdP session of another user would sign this login in without asking. A
+// remote browser's login runs in a browser context of its own, new and
+// empty, and the browser's other contexts are not clilogin's to clear.
+func (s *session) clearCookies(ctx context.Context) {
+	if s.cfg.Remote != "" {
+		return
+	}
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		s.cfg.Logf("could not clear the browser's cookies: %v", err)
+		return
+	}
+	s.cfg.Logf("cleared the browser's cookies: the identity provider asks who signs in")
 }
 
 // idpSession reads the cookies of every host the login passed through

@@ -83,7 +83,11 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 		if onBackend {
 			if p.Marker && s.successAt(p) {
 				s.cfg.Logf("success marker %s found at %s (%s)", s.cfg.Marker, redact.URL(p.Href), since(t0))
-				return s.finish(wctx, p.Href)
+				res, err := s.finish(wctx, p.Href)
+				if res != nil {
+					res.FilledSignIn = f.filledSignIn
+				}
+				return res, err
 			}
 			continue
 		}

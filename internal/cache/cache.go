@@ -1,5 +1,5 @@
-// Package cache keeps one file per backend with its token, the token's
-// expiry, the identity and the backend's cookies. Files are 0600 in 0700
+// Package cache keeps one file per backend and account with its token,
+// the token's expiry, the identity and the backend's cookies. Files are 0600 in 0700
 // directories, written atomically, and a lock per entry lets concurrent
 // clilogin processes on one backend run one browser login, not several.
 package cache
@@ -37,10 +37,16 @@ var (
 	ErrCorrupt = errors.New("cache: unreadable entry")
 )
 
-// Entry is what is kept for one backend.
+// Entry is what is kept for one account of one backend.
 type Entry struct {
-	Version        int              `json:"version"`
-	Backend        string           `json:"backend"`
+	Version int    `json:"version"`
+	Backend string `json:"backend"`
+	// Account is the account the entry is kept for; "" in an entry of a
+	// clilogin before accounts, which is the default account's.
+	Account string `json:"account,omitempty"`
+	// Username is the --username the IdP session was signed in with; ""
+	// when a person signed in at the window (or before this was recorded).
+	Username       string           `json:"username,omitempty"`
 	Identity       string           `json:"identity,omitempty"`
 	Token          string           `json:"token,omitempty"`
 	TokenExpiresAt time.Time        `json:"token_expires_at,omitzero"`

@@ -252,3 +252,116 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestListReturnsEveryEntrySortedWithItsError(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	if got, err := s.List(); err != nil || len(got) != 0 {
+		t.Fatalf("List of an empty directory = %+v, %v", got, err)
+	}
+	for _, n := range []string{"b", "a"} {
+		if err := s.Save(n, Entry{Backend: "https://" + n + ".example", Token: "t-" + n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(s.Dir, "c.json"), []byte("{"), 0o600)
+	unlock, err := s.Lock(context.Background(), "a") // a lock file is not an entry
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	got, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range got {
+		names = append(names, l.Name)
+	}
+	if strings.Join(names, " ") != "a b c" {
+		t.Fatalf("List names = %q, want a b c", names)
+	}
+	if got[0].Err != nil || got[0].Entry.Token != "t-a" || got[1].Entry.Backend != "https://b.example" {
+		t.Errorf("List = %+v", got)
+	}
+	if !errors.Is(got[2].Err, ErrCorrupt) {
+		t.Errorf("the corrupt entry's error = %v, want ErrCorrupt", got[2].Err)
+	}
+}
+
+func TestDeleteRemovesOneEntryAndAMissingOneIsNoError(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	s.Save("a", Entry{Token: "a"})
+	s.Save("b", Entry{Token: "b"})
+	if err := s.Delete("a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load("a"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Load after Delete = %v, want ErrNotFound", err)
+	}
+	if e, err := s.Load("b"); err != nil || e.Token != "b" {
+		t.Errorf("the other entry: %+v, %v", e, err)
+	}
+	if err := s.Delete("a"); err != nil {
+		t.Errorf("Delete of a missing entry = %v", err)
+	}
+}
+
+func TestLiveCookiesDropsExpiredOnes(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	e := Entry{Cookies: []cookies.Cookie{
+		{Name: "session"}, // a session cookie: no expiry
+		{Name: "future", Expires: now.Add(time.Second)},
+		{Name: "past", Expires: now.Add(-time.Second)},
+		{Name: "now", Expires: now},
+	}}
+	var names []string
+	for _, c := range e.LiveCookies(now) {
+		names = append(names, c.Name)
+	}
+	if got := strings.Join(names, " "); got != "session future" {
+		t.Errorf("LiveCookies = %q, want session future", got)
+	}
+}
+
+func TestLoadRefusesASymlinkedOrForeignCacheDir(t *testing.T) {
+	real := t.TempDir()
+	if err := (Store{Dir: real}).Save("e", Entry{Token: "planted", Profile: "/etc"}); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "clilogin")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	s := Store{Dir: link}
+	if e, err := s.Load("e"); !errors.Is(err, ownfile.ErrUntrusted) || e.Token != "" {
+		t.Errorf("Load through a symlinked cache dir = %+v, %v; want a refusal", e, err)
+	}
+	if got, _ := s.List(); len(got) != 1 || !errors.Is(got[0].Err, ownfile.ErrUntrusted) {
+		t.Errorf("List through a symlinked cache dir = %+v; want the entry refused", got)
+	}
+	t.Run("another user's", func(t *testing.T) {
+		uid := otherUID(t)
+		if err := os.Chown(real, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+		if e, err := (Store{Dir: real}).Load("e"); !errors.Is(err, ownfile.ErrUntrusted) || e.Token != "" {
+			t.Errorf("Load from another user's cache dir = %+v, %v; want a refusal", e, err)
+		}
+	})
+}
+
+func TestLoadReadsAtMostOneMiB(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	entry := []byte(`{"version":1,"token":"t"}`)
+	pad := func(n int) []byte { // entry, then spaces up to n bytes
+		return append(append([]byte{}, entry...), []byte(strings.Repeat(" ", n-len(entry)))...)
+	}
+	os.WriteFile(filepath.Join(s.Dir, "max.json"), pad(maxFile), 0o600)
+	if e, err := s.Load("max"); err != nil || e.Token != "t" {
+		t.Errorf("an entry of exactly %d bytes: %+v, %v", maxFile, e, err)
+	}
+	os.WriteFile(filepath.Join(s.Dir, "big.json"), pad(maxFile+1), 0o600)
+	if _, err := s.Load("big"); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "larger than 1048576 bytes") {
+		t.Errorf("an entry of %d bytes: %v, want ErrCorrupt saying it is too large", maxFile+1, err)
+	}
+}

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clilogin/clilogin/internal/backend"
+	"github.com/clilogin/clilogin/internal/hop"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -46,9 +45,6 @@ type Config struct {
 	Timeout                                        time.Duration // the whole check's; default 10s
 }
 
-// maxBody bounds every answer read.
-const maxBody = 1 << 20
-
 // Run walks the steps in order: backend, login, idp, callback, token,
 // whoami. A step that cannot run because an earlier one failed is skipped.
 func Run(ctx context.Context, c Config) []Step {
@@ -60,10 +56,7 @@ func Run(ctx context.Context, c Config) []Step {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	jar, _ := cookiejar.New(nil) // never fails without options
-	r := &runner{c: c, http: &http.Client{
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	r := &runner{c: c, http: hop.NoFollow(&http.Client{Jar: jar})}
 	steps := []Step{r.backend(ctx)}
 	if steps[0].Status == Fail {
 		return append(steps, skipped("login", "idp", "callback", "token", "whoami")...)
@@ -104,7 +97,7 @@ type runner struct {
 // url is the backend URL of path, under its base path.
 func (r *runner) url(path string) string { return r.c.Backend.Join(path) }
 
-// answer is what one GET returned; its body is read up to maxBody.
+// answer is what one GET returned; its body is read up to hop.MaxBody.
 type answer struct {
 	status      int
 	contentType string
@@ -123,19 +116,13 @@ func (r *runner) get(ctx context.Context, target string, cookies bool) (answer, 
 		c.Jar = nil
 		client = &c
 	}
-	resp, err := client.Do(req)
-	if err != nil {
+	resp, body, err := hop.Do(client, req)
+	if resp == nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return answer{}, fmt.Errorf("--timeout %s ran out", r.c.Timeout)
 		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
 		return answer{}, err
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	a := answer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: body}
 	if loc := resp.Header.Get("Location"); loc != "" {
 		a.location, _ = resp.Request.URL.Parse(loc)
@@ -143,11 +130,7 @@ func (r *runner) get(ctx context.Context, target string, cookies bool) (answer, 
 	return a, nil
 }
 
-func (a answer) html() bool {
-	mt, _, _ := mime.ParseMediaType(a.contentType)
-	b := strings.TrimSpace(string(a.body))
-	return mt == "text/html" && strings.HasPrefix(b, "<") || strings.HasPrefix(strings.ToLower(b), "<!doctype html") || strings.HasPrefix(strings.ToLower(b), "<html")
-}
+func (a answer) html() bool { return hop.HTML(a.contentType, a.body) }
 
 func (a answer) what() string {
 	ct := a.contentType
@@ -259,9 +242,15 @@ func (r *runner) callback(authorize *url.URL) Step {
 			Detail: fmt.Sprintf("the IdP will send the browser back to %s://%s, not to the backend %s://%s: the session cookie would belong to another site", cb.Scheme, cb.Host, r.c.Backend.Scheme, r.c.Backend.Host),
 			Fix:    fmt.Sprintf("pass --backend %s://%s%s (the backend's public URL)", cb.Scheme, cb.Host, r.c.Backend.Path)}
 	}
-	want := strings.TrimSuffix(r.c.Backend.Path, "/") + r.c.CallbackPath
+	base := strings.TrimSuffix(r.c.Backend.Path, "/")
+	want := base + r.c.CallbackPath
+	if cb.Path != want && base != "" && !strings.HasPrefix(cb.Path, base+"/") {
+		return Step{Name: "callback", Status: Fail,
+			Detail: fmt.Sprintf("the redirect_uri's path %s is not under --backend's base path %s", cb.Path, base),
+			Fix:    fmt.Sprintf("pass --backend %s://%s (no base path) and --callback-path %s", cb.Scheme, cb.Host, cb.Path)}
+	}
 	if cb.Path != want {
-		rel := strings.TrimPrefix(cb.Path, strings.TrimSuffix(r.c.Backend.Path, "/"))
+		rel := strings.TrimPrefix(cb.Path, base)
 		return Step{Name: "callback", Status: Fail,
 			Detail: fmt.Sprintf("the redirect_uri's path is %s, not --callback-path %s", cb.Path, r.c.CallbackPath),
 			Fix:    fmt.Sprintf("pass --callback-path %s", rel)}

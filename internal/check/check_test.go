@@ -33,9 +33,25 @@ func idp(t *testing.T) string {
 	return base
 }
 
+// noDiscovery is an IdP on localhost that answers, but has no discovery
+// document.
+func noDiscovery(t *testing.T) string {
+	t.Helper()
+	s := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(s.Close)
+	return strings.Replace(s.URL, "127.0.0.1", "localhost", 1)
+}
+
 // newBackend is a backend whose login redirects to the IdP with redirect_uri
 // at callback; login, token and whoami override the routes.
 func newBackend(t *testing.T, idpURL, callback string, routes map[string]http.HandlerFunc) *url.URL {
+	t.Helper()
+	return newBackendQuery(t, idpURL, callback, routes, nil)
+}
+
+// newBackendQuery is newBackend whose authorization request's query is
+// edited by query.
+func newBackendQuery(t *testing.T, idpURL, callback string, routes map[string]http.HandlerFunc, query func(url.Values)) *url.URL {
 	t.Helper()
 	var self string
 	mux := http.NewServeMux()
@@ -44,6 +60,9 @@ func newBackend(t *testing.T, idpURL, callback string, routes map[string]http.Ha
 	})
 	mux.HandleFunc("/auth/start", func(w http.ResponseWriter, r *http.Request) {
 		q := url.Values{"client_id": {"app"}, "response_type": {"code"}, "redirect_uri": {self + callback}, "state": {"s3cr3tstate"}}
+		if query != nil {
+			query(q)
+		}
 		http.Redirect(w, r, idpURL+"/oidc/auth?"+q.Encode(), http.StatusFound)
 	})
 	mux.HandleFunc("/user/token", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no session", http.StatusUnauthorized) })
@@ -82,6 +101,8 @@ func TestCheck(t *testing.T) {
 		name     string
 		callback string
 		routes   map[string]http.HandlerFunc
+		query    func(url.Values) // edits the authorization request
+		idp      func(*testing.T) string
 		edit     func(*check.Config)
 		want     string // statuses
 		wantText []string
@@ -116,10 +137,35 @@ func TestCheck(t *testing.T) {
 			want:   "backend=ok login=ok idp=ok callback=ok token=ok whoami=fail"},
 		{name: "paths skipped", callback: "/callback", edit: func(c *check.Config) { c.TokenPath = "" },
 			want: "backend=ok login=ok idp=ok callback=ok token=skip whoami=skip"},
+		// The two rows below reach the lines that show the authorization
+		// URL: its state must not be in them.
+		{name: "IdP without a discovery document", callback: "/callback", idp: noDiscovery,
+			want:     "backend=ok login=ok idp=warn callback=ok token=ok whoami=ok",
+			wantText: []string{"no OpenID Connect discovery document was found under http://localhost:", "/oidc/auth?"}},
+		{name: "login redirects to something that is not an authorization request", callback: "/callback",
+			query:    func(q url.Values) { q.Del("client_id") },
+			want:     "backend=ok login=warn idp=ok callback=ok token=ok whoami=ok",
+			wantText: []string{"does not look like an OAuth authorization request", "/oidc/auth?"}},
+		{name: "login redirects within the backend more than 5 times", callback: "/callback",
+			routes: map[string]http.HandlerFunc{"/login": func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "/login", http.StatusFound)
+			}},
+			want:     "backend=ok login=fail idp=skip callback=skip token=ok whoami=ok",
+			wantText: []string{"redirects within the backend more than 5 times"}},
+		{name: "no redirect_uri", callback: "/callback", query: func(q url.Values) { q.Del("redirect_uri") },
+			want:     "backend=ok login=ok idp=ok callback=warn token=ok whoami=ok",
+			wantText: []string{"has no redirect_uri", "make sure its path is --callback-path"}},
+		{name: "relative redirect_uri", callback: "/callback", query: func(q url.Values) { q.Set("redirect_uri", "/callback") },
+			want:     "backend=ok login=ok idp=ok callback=fail token=ok whoami=ok",
+			wantText: []string{`the redirect_uri "/callback" is not an absolute URL`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := cfg(newBackend(t, idp(t), tt.callback, tt.routes))
+			newIdP := idp
+			if tt.idp != nil {
+				newIdP = tt.idp
+			}
+			c := cfg(newBackendQuery(t, newIdP(t), tt.callback, tt.routes, tt.query))
 			if tt.edit != nil {
 				tt.edit(&c)
 			}
@@ -203,5 +249,68 @@ func TestCheckTimeoutBoundsTheWholeCheck(t *testing.T) {
 	}
 	if !strings.Contains(fmt.Sprint(steps), "--timeout") {
 		t.Errorf("no step says the --timeout ran out: %+v", steps)
+	}
+}
+
+// TestCheckUnderABasePath: a backend under a base path is checked at its
+// paths under it, and its redirect_uri is compared with the base path and
+// --callback-path.
+func TestCheckUnderABasePath(t *testing.T) {
+	for _, tt := range []struct {
+		name, callback, want, text string
+	}{
+		{"callback under the base path", "/app/callback", "backend=ok login=ok idp=ok callback=ok token=ok whoami=ok", "matches --callback-path /callback"},
+		{"callback outside the base path", "/callback", "backend=ok login=ok idp=ok callback=fail token=ok whoami=ok", "pass --backend http://127.0.0.1:"},
+		{"callback at another path under the base", "/app/oauth2/cb", "backend=ok login=ok idp=ok callback=fail token=ok whoami=ok", "pass --callback-path /oauth2/cb"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var asked []string
+			inner := newBackend(t, idp(t), tt.callback, nil)
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				asked = append(asked, r.URL.Path)
+				if !strings.HasPrefix(r.URL.Path, "/app/") {
+					http.NotFound(w, r)
+					return
+				}
+				// the inner backend's routes, under /app; its redirects are made relative to /app
+				req, _ := http.NewRequestWithContext(r.Context(), r.Method, inner.String()+strings.TrimPrefix(r.URL.Path, "/app")+"?"+r.URL.RawQuery, nil)
+				resp, err := http.DefaultTransport.RoundTrip(req)
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusBadGateway)
+					return
+				}
+				defer resp.Body.Close()
+				loc := resp.Header.Get("Location")
+				if strings.HasPrefix(loc, "/") {
+					loc = "/app" + loc
+				}
+				loc = strings.Replace(loc, url.QueryEscape(inner.String()), url.QueryEscape("http://"+r.Host), 1)
+				if loc != "" {
+					w.Header().Set("Location", loc)
+				}
+				w.WriteHeader(resp.StatusCode)
+			}))
+			t.Cleanup(s.Close)
+			u, _ := url.Parse(s.URL + "/app")
+			steps := check.Run(context.Background(), cfg(u))
+			if got := statuses(steps); got != tt.want {
+				t.Errorf("steps = %s\nwant    %s\n%+v", got, tt.want, steps)
+			}
+			var all strings.Builder
+			for _, st := range steps {
+				all.WriteString(st.Detail + " " + st.Fix + "\n")
+			}
+			if !strings.Contains(all.String(), tt.text) {
+				t.Errorf("output lacks %q:\n%s", tt.text, all.String())
+			}
+			if cb := steps[3]; cb.Status == check.Fail && cb.Fix == "pass --callback-path /callback" {
+				t.Errorf("the fix is the --callback-path already given: %s", cb.Fix)
+			}
+			for _, p := range asked {
+				if p != "/app/" && !strings.HasPrefix(p, "/app/") {
+					t.Errorf("check asked %s, outside the base path /app", p)
+				}
+			}
+		})
 	}
 }

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/clilogin/clilogin/internal/api"
+	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
@@ -20,21 +24,27 @@ import (
 
 // app is one command's run: its options, streams, log and cache.
 type app struct {
-	o      Options
-	env    Env
-	stdio  IO
-	log    *logger
-	store  cache.Store
-	name   string // the backend's cache entry
-	client *api.Client
-	steps  *timeline
-	warned bool // a cache warning was shown
+	o     Options
+	env   Env
+	stdio IO
+	log   *logger
+	store cache.Store
+	// account is the backend's account the command acts on, and name its
+	// cache entry.
+	account string
+	name    string
+	client  *api.Client
+	steps   *timeline
+	warned  bool // a cache warning was shown
 	// password is the first line of standard input with --password-stdin,
 	// read before anything else (see runCommand).
 	password string
 	// deadline ends the whole command's work: waiting for another login,
 	// the browser login and the backend's answers share one --timeout.
 	deadline time.Time
+	// askWhoami makes a token served from the cache be checked with the
+	// whoami path too (the whoami command).
+	askWhoami bool
 	// now is the clock the decisions read; tests set it.
 	now func() time.Time
 	// browserLogin runs the browser side of a login: browser.Login, or a
@@ -58,11 +68,138 @@ func newApp(c command, o Options, env Env, stdio IO) (*app, error) {
 	}
 	a.store = cache.Store{Dir: filepath.Join(dir, "clilogin")}
 	if o.Backend != nil {
-		a.name = o.Backend.CacheName()
 		a.client = api.New(o.Backend, o.Timeout)
 		a.client.TokenField, a.client.WhoamiField = o.TokenField, o.WhoamiField
+		if c.has(accountFlags) && !o.AllAccounts {
+			if err := a.chooseAccount(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return a, nil
+}
+
+// chooseAccount picks the account the command acts on: the one --account
+// or --username names; else the backend's only cached account; else,
+// with none cached, the default account. With several cached and none
+// named it fails (exit 2) and lists them: a silent pick could be the
+// wrong identity.
+func (a *app) chooseAccount() error {
+	a.account = a.o.namedAccount()
+	if a.account == "" {
+		accounts := a.cachedAccounts()
+		switch len(accounts) {
+		case 0:
+			a.account = backend.DefaultAccount
+		case 1:
+			a.account = accounts[0]
+			a.log.logf("using the backend's only cached account, %q", a.account)
+		default:
+			quoted := make([]string, len(accounts))
+			for i, acct := range accounts {
+				quoted[i] = strconv.Quote(acct)
+			}
+			return failure.New(failure.Usage, "name one with --account NAME (or CLILOGIN_ACCOUNT); clilogin status lists them",
+				"%s has %d cached accounts, %s, and the command names none", a.o.Backend, len(accounts), strings.Join(quoted, ", "))
+		}
+	}
+	a.name = a.o.Backend.AccountCacheName(a.account)
+	a.o.Account = a.account
+	if a.o.profileByAccount && a.account != backend.DefaultAccount {
+		a.o.Profile = ""
+		if err := a.o.defaultProfile(a.env); err != nil {
+			return err
+		}
+	}
+	if a.account != backend.DefaultAccount {
+		a.adoptEntryBeforeAccounts()
+	}
+	return nil
+}
+
+// adoptEntryBeforeAccounts makes the backend's entry of a clilogin before
+// accounts (no account recorded, kept under CacheName) this account's when
+// it was signed in as the user the account names: its recorded identity is
+// the account. The entry moves to the account's name and serves as before:
+// its token, cookies and IdP session (replayed, or put back into the
+// account's profile) need no new login. Any other old entry stays the
+// default account's.
+func (a *app) adoptEntryBeforeAccounts() {
+	if _, err := a.store.Load(a.name); !errors.Is(err, cache.ErrNotFound) {
+		return
+	}
+	old := a.o.Backend.CacheName()
+	e, err := a.store.Load(old)
+	if err != nil || e.Account != "" || !a.o.Backend.Same(e.Backend) || e.Identity == "" || e.Identity != a.account {
+		return
+	}
+	if a.o.Username == e.Identity {
+		e.Username = a.o.Username
+	}
+	a.save(e)
+	if _, err := a.store.Load(a.name); err != nil {
+		return // not saved: the old entry stays where it is
+	}
+	if err := a.store.Delete(old); err != nil {
+		a.warnf("cannot delete the cached login of clilogin before accounts: %v", err)
+	}
+	a.log.logf("the cached login of clilogin before accounts, signed in as %q, is now account %q", e.Identity, a.account)
+}
+
+// cachedAccounts are the accounts of the backend that have a cache entry
+// of their own, sorted.
+func (a *app) cachedAccounts() []string {
+	return accountNames(a.backendEntries())
+}
+
+// accountNames are the accounts of entries, sorted, each once.
+func accountNames(entries []cache.Listed) []string {
+	var out []string
+	for _, l := range entries {
+		out = append(out, accountOf(l.Entry))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// backendEntries are the readable cache entries of the backend's
+// accounts.
+func (a *app) backendEntries() []cache.Listed {
+	entries, err := accountEntries(a.store, a.o.Backend)
+	if err != nil {
+		a.log.logf("cannot list the cache: %v", err)
+	}
+	return entries
+}
+
+// accountEntries are the readable entries of store that are an account's
+// of backend b (of any backend when b is nil), each in the file its
+// backend and account name: a file copied or renamed is no account's.
+func accountEntries(store cache.Store, b *backend.Backend) ([]cache.Listed, error) {
+	listed, err := store.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []cache.Listed
+	for _, l := range listed {
+		if l.Err != nil || b != nil && !b.Same(l.Entry.Backend) {
+			continue
+		}
+		own, err := backend.Parse(l.Entry.Backend, true)
+		if err == nil && own.AccountCacheName(accountOf(l.Entry)) == l.Name {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// accountOf is the account an entry is kept for: an entry of a clilogin
+// before accounts is the default account's.
+func accountOf(e cache.Entry) string {
+	if e.Account == "" {
+		return backend.DefaultAccount
+	}
+	return e.Account
 }
 
 func (a *app) warnf(format string, args ...any) {
@@ -77,6 +214,8 @@ func (a *app) load() cache.Entry {
 	switch {
 	case err == nil && !a.o.Backend.Same(e.Backend):
 		err = fmt.Errorf("%s records the backend %q, not %s", a.name, e.Backend, a.o.Backend)
+	case err == nil && accountOf(e) != a.account:
+		err = fmt.Errorf("%s records the account %q, not %q", a.name, accountOf(e), a.account)
 	case err == nil && !printableToken(e.Token):
 		a.log.logf("the cached token has characters a token cannot have; not using it")
 		e.Token, e.TokenExpiresAt = "", time.Time{}
@@ -96,7 +235,7 @@ func (a *app) load() cache.Entry {
 // save writes the entry; a cache that cannot be written costs a warning,
 // not the login.
 func (a *app) save(e cache.Entry) {
-	e.Backend, e.Profile, e.SavedAt = a.o.Backend.String(), a.o.Profile, a.now().UTC()
+	e.Backend, e.Account, e.Profile, e.SavedAt = a.o.Backend.String(), a.account, a.o.Profile, a.now().UTC()
 	if err := a.store.Save(a.name, e); err != nil {
 		a.warnf("the login was not cached (%v); the next command signs in again", err)
 		return
@@ -104,10 +243,10 @@ func (a *app) save(e cache.Entry) {
 	a.log.logf("cached the login in %s", a.store.Dir)
 }
 
-// fresh reports whether the entry serves the command without any request:
-// a token valid for --min-ttl, or, for a backend without a token path,
-// cookies that have not expired.
-func (a *app) fresh(e cache.Entry) bool {
+// cacheServes reports whether the entry serves the command without a
+// login: a token valid for --min-ttl, or, for a backend without a token
+// path, cookies that have not expired.
+func (a *app) cacheServes(e cache.Entry) bool {
 	if a.o.TokenPath == "" {
 		return len(e.LiveCookies(a.now())) > 0
 	}
@@ -127,15 +266,21 @@ const (
 // obtain returns a cache entry with a valid token (and the backend's
 // cookies), the cheapest way: the cache; else the token path with the
 // cached cookies, no browser; else the IdP's stored session replayed over
-// HTTP, no browser; else a browser login. With fresh set (login, --force)
-// it ignores the cached token and cookies. Concurrent
-// processes for one backend take the entry's lock, so they wait for each
-// other's login instead of starting their own.
-func (a *app) obtain(ctx context.Context, fresh bool) (cache.Entry, source, error) {
-	if !fresh {
-		if e := a.load(); a.fresh(e) {
+// HTTP, no browser; else a browser login. With skipCache set (login,
+// --force) it ignores the cached token and cookies. Concurrent processes
+// for one account of a backend take the entry's lock, so they wait for
+// each other's login instead of starting their own; other accounts' logins
+// run at the same time.
+//
+// A login is the identity asked for: an entry whose IdP session was signed
+// in as another user than --username (or by a person, unknown) serves
+// nothing, its session is not replayed, and the browser login starts with
+// the profile's cookies cleared, so that the IdP asks who signs in.
+func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, error) {
+	if !skipCache {
+		if e, other := a.loadAsked(); !other && a.cacheServes(e) {
 			a.log.logf("token from the cache, valid until %s", e.TokenExpiresAt.Format(time.RFC3339))
-			return e, fromCache, nil
+			return a.cached(ctx, e)
 		}
 	}
 	lctx, cancel := context.WithDeadline(ctx, a.deadline)
@@ -147,16 +292,16 @@ func (a *app) obtain(ctx context.Context, fresh bool) (cache.Entry, source, erro
 	case ctx.Err() != nil:
 		return cache.Entry{}, "", failure.Wrap(failure.Interrupted, "", ctx.Err())
 	case lctx.Err() != nil:
-		return cache.Entry{}, "", failure.New(failure.Timeout, "another clilogin is signing in to this backend; wait for it or raise --timeout",
-			"timed out waiting for another clilogin's login to %s", a.o.Backend)
+		return cache.Entry{}, "", failure.New(failure.Timeout, "another clilogin is signing in to this account of the backend; wait for it or raise --timeout",
+			"timed out waiting for another clilogin's login to %s (account %q)", a.o.Backend, a.account)
 	default:
 		a.warnf("running without the cache lock: %v", err)
 	}
-	e := a.load() // another process may have signed in while this one waited
-	if !fresh {
-		if a.fresh(e) {
+	e, otherUser := a.loadAsked() // another process may have signed in while this one waited
+	if !skipCache && !otherUser {
+		if a.cacheServes(e) {
 			a.log.logf("token from the cache (another clilogin signed in)")
-			return e, fromCache, nil
+			return a.cached(ctx, e)
 		}
 		if live := e.LiveCookies(a.now()); len(live) > 0 && a.o.TokenPath != "" {
 			e.Cookies = live
@@ -174,7 +319,7 @@ func (a *app) obtain(ctx context.Context, fresh bool) (cache.Entry, source, erro
 	}
 	session := e.IdPSession
 	if len(session) > 0 && !a.o.NoReplay {
-		got, err := a.replay(ctx, session)
+		got, err := a.replay(ctx, e.Username, session)
 		switch {
 		case err == nil:
 			a.save(got)
@@ -184,7 +329,7 @@ func (a *app) obtain(ctx context.Context, fresh bool) (cache.Entry, source, erro
 		}
 		a.log.logf("signing in with the browser: %v", err)
 	}
-	res, err := a.signIn(ctx, session)
+	res, err := a.signIn(ctx, session, otherUser)
 	if err != nil {
 		return cache.Entry{}, "", err
 	}
@@ -192,17 +337,69 @@ func (a *app) obtain(ctx context.Context, fresh bool) (cache.Entry, source, erro
 	if len(res.Session) > 0 {
 		session = res.Session
 	}
-	got, err := a.tokenStep(ctx, cache.Entry{Backend: a.o.Backend.String(), Cookies: res.Cookies, IdPSession: session})
+	got, err := a.tokenStep(ctx, cache.Entry{Backend: a.o.Backend.String(), Username: a.o.Username, Cookies: res.Cookies, IdPSession: session})
 	if err != nil {
 		return cache.Entry{}, "", err
+	}
+	if otherUser && !res.FilledSignIn {
+		// The cookies were cleared, yet the IdP signed someone in without
+		// its form: whoever that is, it is not known to be the user asked.
+		who := "someone"
+		if got.Identity != "" {
+			who = strconv.Quote(got.Identity)
+		}
+		return cache.Entry{}, "", failure.New(failure.Refused,
+			"sign out at the identity provider in a window (clilogin login --account NAME without --headless), or check --username",
+			"asked to sign in as %q, but the identity provider signed in %s without showing its sign-in form", a.o.Username, who)
 	}
 	a.save(got)
 	return got, fromBrowser, nil
 }
 
+// loadAsked is load, less a login --username does not ask for. otherUser
+// reports that --username is given and the entry's IdP session (and so the
+// profile's) was signed in as another user, or by a person, or there is
+// none: the entry serves nothing and the IdP must be asked anew.
+func (a *app) loadAsked() (e cache.Entry, otherUser bool) {
+	e = a.load()
+	if a.o.Username == "" || e.Username == a.o.Username {
+		return e, false
+	}
+	if e.Backend != "" {
+		was := "by a person at the window"
+		if e.Username != "" {
+			was = "as " + strconv.Quote(e.Username)
+		}
+		a.log.logf("the cached login of account %q was signed in %s, not as --username %q: not using it, and clearing the browser's cookies",
+			a.account, was, a.o.Username)
+	}
+	return cache.Entry{}, true
+}
+
+// cached serves a cache entry. With --expect-identity, and for whoami, the
+// whoami path is asked who the cached token is first: the identity holds
+// on every path, this one included.
+func (a *app) cached(ctx context.Context, e cache.Entry) (cache.Entry, source, error) {
+	if e.Token == "" || a.o.WhoamiPath == "" || a.o.ExpectIdentity == "" && !a.askWhoami {
+		return e, fromCache, nil
+	}
+	wctx, cancel := context.WithDeadline(ctx, a.deadline)
+	defer cancel()
+	id, err := a.whoami(wctx, e.Token)
+	if err != nil {
+		return cache.Entry{}, "", err
+	}
+	if id != e.Identity {
+		e.Identity = id
+		a.save(e)
+	}
+	return e, fromCache, nil
+}
+
 // replay signs in again over plain HTTP with the IdP's stored session. An
 // error wrapping replay.ErrFallback means the browser is needed.
-func (a *app) replay(ctx context.Context, session []cookies.Cookie) (cache.Entry, error) {
+// username is the user the session was signed in as, kept in the entry.
+func (a *app) replay(ctx context.Context, username string, session []cookies.Cookie) (cache.Entry, error) {
 	rctx, cancel := context.WithDeadline(ctx, a.deadline)
 	defer cancel()
 	a.steps.step("replay")
@@ -229,7 +426,7 @@ func (a *app) replay(ctx context.Context, session []cookies.Cookie) (cache.Entry
 	if len(res.Session) == 0 {
 		res.Session = session
 	}
-	return a.tokenStep(ctx, cache.Entry{Backend: a.o.Backend.String(), Cookies: res.Backend, IdPSession: res.Session})
+	return a.tokenStep(ctx, cache.Entry{Backend: a.o.Backend.String(), Username: username, Cookies: res.Backend, IdPSession: res.Session})
 }
 
 // obtainToken is obtain for the commands that need a token.

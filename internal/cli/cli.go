@@ -15,7 +15,7 @@ import (
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
-// Exit codes, as documented in the README.
+// Exit codes, as documented in docs/troubleshooting.md.
 const (
 	ExitOK          = 0
 	ExitInternal    = 1

@@ -14,6 +14,7 @@ import (
 
 	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/browser"
+	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
@@ -29,11 +30,12 @@ func runToken(ctx context.Context, a *app) error {
 	case "json":
 		return writeJSON(a.stdio.Out, struct {
 			Backend   string     `json:"backend"`
+			Account   string     `json:"account"`
 			Identity  string     `json:"identity,omitempty"`
 			Token     string     `json:"token"`
 			ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
 			Source    source     `json:"source"`
-		}{escape.Control(e.Backend), escape.Control(e.Identity), e.Token, timePtr(e.TokenExpiresAt), src})
+		}{escape.Control(e.Backend), escape.Control(a.account), escape.Control(e.Identity), e.Token, timePtr(e.TokenExpiresAt), src})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_TOKEN=%s\n", shellQuote(e.Token))
 		return nil
@@ -46,26 +48,15 @@ func runWhoami(ctx context.Context, a *app) error {
 	if a.o.TokenPath != "" && a.o.WhoamiPath == "" { // no token path: obtainToken says so
 		return failure.New(failure.Usage, "set --whoami-path to the backend's identity endpoint", "whoami needs --whoami-path")
 	}
+	a.askWhoami = true // a token from the cache too: the backend says who it is
 	e, src, err := a.obtainToken(ctx)
 	if err != nil {
 		return err
 	}
-	id := e.Identity
-	if src == fromCache { // else the login has just asked
-		wctx, cancel := context.WithDeadline(ctx, a.deadline)
-		defer cancel()
-		if id, err = a.whoami(wctx, e.Token); err != nil {
-			return err
-		}
-		if id != e.Identity {
-			e.Identity = id
-			a.save(e)
-		}
-	}
-	id = escape.Control(id) // from the backend: shown, never obeyed, by the terminal
+	id := escape.Control(e.Identity) // from the backend: shown, never obeyed, by the terminal
 	switch a.o.Output {
 	case "json":
-		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt), Source: src})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Account: escape.Control(a.account), Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt), Source: src})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(id))
 		return nil
@@ -151,6 +142,7 @@ func runStatus(a *app) error {
 	}
 	type row struct {
 		Backend        string     `json:"backend"`
+		Account        string     `json:"account"`
 		Identity       string     `json:"identity,omitempty"`
 		TokenExpiresAt *time.Time `json:"token_expires_at,omitempty"`
 		Token          bool       `json:"token"`
@@ -173,16 +165,16 @@ func runStatus(a *app) error {
 		if a.o.Backend != nil && !a.o.Backend.Same(e.Backend) {
 			continue
 		}
-		if b, err := backend.Parse(e.Backend, true); err != nil || b.CacheName() != l.Name {
+		if b, err := backend.Parse(e.Backend, true); err != nil || b.AccountCacheName(accountOf(e)) != l.Name {
 			// A file of an older clilogin (named without a hash), or one
 			// copied or renamed: clilogin never reads it as this backend's.
-			rows = append(rows, row{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), Token: e.Token != "",
+			rows = append(rows, row{Backend: escape.Control(e.Backend), Account: escape.Control(accountOf(e)), Identity: escape.Control(e.Identity), Token: e.Token != "",
 				Error: escape.Control("not used (from an older clilogin, or renamed); clilogin logout forgets it, or delete " + filepath.Join(a.store.Dir, l.Name+".json"))})
 			continue
 		}
 		// A cache file's text is shown escaped: another program may have
 		// written it.
-		r := row{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), TokenExpiresAt: timePtr(e.TokenExpiresAt),
+		r := row{Backend: escape.Control(e.Backend), Account: escape.Control(accountOf(e)), Identity: escape.Control(e.Identity), TokenExpiresAt: timePtr(e.TokenExpiresAt),
 			Token: e.Token != "", Cookies: len(e.LiveCookies(a.now())), Profile: escape.Control(e.Profile)}
 		for _, c := range e.IdPSession {
 			if c.Expired(a.now()) {
@@ -206,10 +198,10 @@ func runStatus(a *app) error {
 		return nil
 	}
 	w := tabwriter.NewWriter(a.stdio.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "BACKEND\tIDENTITY\tTOKEN\tCOOKIES\tIDP SESSION\tPROFILE")
+	fmt.Fprintln(w, "BACKEND\tACCOUNT\tIDENTITY\tTOKEN\tCOOKIES\tIDP SESSION\tPROFILE")
 	for _, r := range rows {
 		if r.Error != "" {
-			fmt.Fprintf(w, "%s\t-\t%s\t-\t-\t-\n", r.Backend, r.Error)
+			fmt.Fprintf(w, "%s\t%s\t-\t%s\t-\t-\t-\n", r.Backend, orDash(r.Account), r.Error)
 			continue
 		}
 		session := "none"
@@ -223,7 +215,7 @@ func runStatus(a *app) error {
 		if r.ProfileExists {
 			profile = r.Profile
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Backend, orDash(r.Identity), tokenState(r.Token, r.TokenExpiresAt), r.Cookies, session, profile)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Backend, r.Account, orDash(r.Identity), tokenState(r.Token, r.TokenExpiresAt), r.Cookies, session, profile)
 	}
 	return w.Flush()
 }
@@ -249,34 +241,57 @@ func orDash(s string) string {
 	return s
 }
 
-// runLogout forgets the backend's cached login and, with --profile, its
-// browser profile (the IdP's session).
+// runLogout forgets the cached login of the backend's account (or, with
+// --all, of each of its accounts) and, with --profile, its browser profile
+// (the IdP's session).
 func runLogout(a *app) error {
-	e := a.load()
+	if !a.o.AllAccounts {
+		return a.logoutAccount(a.load())
+	}
+	entries := a.backendEntries()
+	if len(entries) == 0 {
+		fmt.Fprintf(a.stdio.Err, "clilogin: no cached login for %s\n", a.o.Backend)
+	}
+	for _, l := range entries {
+		a.account, a.name = accountOf(l.Entry), l.Name
+		a.o.Account, a.o.profileByAccount = a.account, false
+		if err := a.logoutAccount(l.Entry); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logoutAccount forgets the cache entry e of a.account and, with
+// --profile, its browser profile.
+func (a *app) logoutAccount(e cache.Entry) error {
 	if err := a.store.Delete(a.name); err != nil {
 		return failure.New(failure.Internal, "delete it by hand", "cannot delete the cached login: %w", err)
 	}
 	// The entry of a clilogin before hashed names, if it is this backend's.
-	if old := a.o.Backend.LegacyCacheName(); old != a.name {
+	if old := a.o.Backend.LegacyCacheName(); a.account == backend.DefaultAccount && old != a.name {
 		if le, err := a.store.Load(old); err == nil && a.o.Backend.Same(le.Backend) {
 			if err := a.store.Delete(old); err != nil {
 				a.warnf("cannot delete the cached login of an older clilogin: %v", err)
 			}
 		}
 	}
-	fmt.Fprintf(a.stdio.Err, "clilogin: forgot the cached login for %s\n", a.o.Backend)
+	fmt.Fprintf(a.stdio.Err, "clilogin: forgot the cached login for %s (account %q)\n", a.o.Backend, a.account)
 	if !a.o.DeleteProfile {
 		return nil
 	}
 	dir := a.o.Profile
-	if dir == "" { // a bare --profile: the backend's own profile
+	if dir == "" { // a bare --profile: the account's own profile
 		dir = e.Profile
 	}
 	if dir == "" {
 		if err := a.o.defaultProfile(a.env); err != nil {
 			return err
 		}
-		dir = a.o.Profile
+		dir, a.o.Profile = a.o.Profile, ""
+	}
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) && a.o.AllAccounts {
+		return nil
 	}
 	if err := browser.RemoveProfile(dir); err != nil {
 		return err

@@ -3,10 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -30,6 +32,7 @@ type decideBackend struct {
 	identity string
 	tokens   atomic.Int32 // /user/token answers
 	whoamis  atomic.Int32
+	stall    atomic.Bool // /user/token answers nothing until the request ends
 }
 
 func newDecideBackend(t *testing.T, now func() time.Time, ttl time.Duration) *decideBackend {
@@ -37,6 +40,10 @@ func newDecideBackend(t *testing.T, now func() time.Time, ttl time.Duration) *de
 	b.valid.Store("good")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /user/token", func(w http.ResponseWriter, r *http.Request) {
+		if b.stall.Load() {
+			<-r.Context().Done()
+			return
+		}
 		if c, err := r.Cookie("session"); err != nil || c.Value != b.valid.Load().(string) {
 			http.Error(w, "no session", http.StatusUnauthorized)
 			return
@@ -69,10 +76,15 @@ func (f *fakeBrowser) login(_ context.Context, c browser.Config) (*browser.Resul
 }
 
 // decideApp is an app for the command of args against the backend, with
-// the fake browser and clock.
+// the fake browser and clock: the command's deadline is on that clock too.
+// token, whoami and login are run with -o json, so that runDecided can
+// tell the source.
 func decideApp(t *testing.T, cacheDir string, b *decideBackend, fb *fakeBrowser, now func() time.Time, args ...string) *app {
 	t.Helper()
 	args = append(args, "-b", b.srv.URL, "--profile", filepath.Join(cacheDir, "profile"), "--timeout", "10s")
+	if slices.Contains([]string{"token", "whoami", "login"}, args[0]) {
+		args = append(args, "-o", "json")
+	}
 	o, err := parseOptions(args, envOf(map[string]string{"HOME": t.TempDir()}))
 	if err != nil {
 		t.Fatal(err)
@@ -82,12 +94,31 @@ func decideApp(t *testing.T, cacheDir string, b *decideBackend, fb *fakeBrowser,
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.now, a.browserLogin = now, fb.login
+	a.now, a.deadline, a.browserLogin = now, now().Add(a.o.Timeout), fb.login
 	return a
 }
 
+// runDecided runs a's command as Run does, through the command's own path
+// (which decides whether the cache may serve), and returns the source its
+// -o json names ("" for cookies, which has none).
+func runDecided(ctx context.Context, a *app) (source, error) {
+	if err := commandNamed(a.o.Command).run(ctx, a); err != nil {
+		return "", err
+	}
+	if a.o.Output != "json" {
+		return "", nil
+	}
+	var out struct {
+		Source source `json:"source"`
+	}
+	if err := json.Unmarshal(a.stdio.Out.(*bytes.Buffer).Bytes(), &out); err != nil {
+		return "", fmt.Errorf("-o json: %w", err)
+	}
+	return out.Source, nil
+}
+
 func TestLoginDecision(t *testing.T) {
-	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	t0 := time.Now() // the fake clock starts now: the deadlines are on it
 	type step struct {
 		args        []string
 		advance     time.Duration // the clock moves on before the command
@@ -153,8 +184,7 @@ func TestLoginDecision(t *testing.T) {
 					b.valid.Store(s.session)
 				}
 				a := decideApp(t, dir, b, fb, clock, s.args...)
-				fresh := a.o.Force || a.o.Command == "login"
-				_, src, err := a.obtain(context.Background(), fresh)
+				src, err := runDecided(context.Background(), a)
 				switch {
 				case s.wantErr != "" && err == nil:
 					t.Fatalf("step %d %v: no error, want %q", i, s.args, s.wantErr)
@@ -162,7 +192,7 @@ func TestLoginDecision(t *testing.T) {
 					t.Fatalf("step %d %v: error %q (%v), want %q (%v)", i, s.args, err, failure.KindOf(err), s.wantErr, s.wantErrKind)
 				case s.wantErr == "" && err != nil:
 					t.Fatalf("step %d %v: %v", i, s.args, err)
-				case s.wantErr == "" && src != s.wantSource:
+				case s.wantErr == "" && a.o.Command != "cookies" && src != s.wantSource: // cookies says no source
 					t.Errorf("step %d %v: served from %s, want %s", i, s.args, src, s.wantSource)
 				}
 				if got := fb.logins.Load(); got != s.wantLogins {
@@ -203,7 +233,7 @@ func TestLoginWaitsForTheCacheLock(t *testing.T) {
 // The identity is asked after every way of getting a token, and
 // --expect-identity is checked on each.
 func TestTokenStepChecksTheIdentityOnEveryPath(t *testing.T) {
-	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	t0 := time.Now() // the fake clock starts now: the deadlines are on it
 	now := t0
 	clock := func() time.Time { return now }
 	b := newDecideBackend(t, clock, time.Hour)
@@ -227,6 +257,26 @@ func TestTokenStepChecksTheIdentityOnEveryPath(t *testing.T) {
 	}
 	if fb.logins.Load() != 2 {
 		t.Errorf("%d browser logins, want 2", fb.logins.Load())
+	}
+}
+
+// Cached cookies whose token request is cut off by the command's deadline
+// end the command with a timeout: no time is left for a browser.
+func TestCookiesCutOffByTheDeadlineEndTheCommand(t *testing.T) {
+	now := time.Now
+	b := newDecideBackend(t, now, time.Hour)
+	fb := &fakeBrowser{session: "good"}
+	dir := t.TempDir()
+	a := decideApp(t, dir, b, fb, now, "token")
+	a.save(cache.Entry{Cookies: []cookies.Cookie{{Name: "session", Value: "good", Domain: "127.0.0.1", HostOnly: true, Path: "/"}}})
+	b.stall.Store(true)
+	a.deadline = a.now().Add(300 * time.Millisecond)
+	_, err := runDecided(context.Background(), a)
+	if failure.KindOf(err) != failure.Timeout {
+		t.Fatalf("err = %v (kind %v), want a timeout", err, failure.KindOf(err))
+	}
+	if fb.logins.Load() != 0 {
+		t.Error("a browser was started after the deadline")
 	}
 }
 

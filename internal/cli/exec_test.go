@@ -33,7 +33,7 @@ func cachedExec(t *testing.T, args []string) (Env, string) {
 	exp := time.Now().Add(time.Hour)
 	enc := base64.RawURLEncoding.EncodeToString
 	tok := enc([]byte(`{"alg":"none"}`)) + "." + enc([]byte(fmt.Sprintf(`{"exp":%d}`, exp.Unix()))) + ".sig"
-	a.save(cache.Entry{Token: tok, TokenExpiresAt: exp})
+	a.save(cache.Entry{Username: o.Username, Token: tok, TokenExpiresAt: exp}) // as a login with -u records it
 	if e := a.load(); e.Token != tok {
 		t.Fatal("the token was not cached")
 	}

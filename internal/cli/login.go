@@ -23,10 +23,11 @@ func runLogin(ctx context.Context, a *app) error {
 	switch a.o.Output {
 	case "json":
 		a.steps.end()
-		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Identity: escape.Control(e.Identity), ExpiresAt: timePtr(e.TokenExpiresAt),
-			Source: src, Timings: a.steps.seconds()})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Account: escape.Control(a.account), Identity: escape.Control(e.Identity),
+			ExpiresAt: timePtr(e.TokenExpiresAt), Source: src, Timings: a.steps.seconds()})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(escape.Control(e.Backend)))
+		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_ACCOUNT=%s\n", shellQuote(escape.Control(a.account)))
 		if e.Identity != "" {
 			fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(escape.Control(e.Identity)))
 		}
@@ -43,6 +44,7 @@ func runLogin(ctx context.Context, a *app) error {
 // loginJSON is login's -o json: no token.
 type loginJSON struct {
 	Backend   string             `json:"backend"`
+	Account   string             `json:"account"`
 	Identity  string             `json:"identity,omitempty"`
 	ExpiresAt *time.Time         `json:"token_expires_at,omitempty"`
 	Source    source             `json:"source,omitempty"`  // how the session was got
@@ -61,11 +63,12 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // signIn runs the browser login with the IdP's stored session put back
-// into the browser, and returns the backend's cookies and the IdP's
+// into the browser (or, with clearCookies, the profile's cookies cleared
+// first, so that the IdP asks who signs in), and returns the backend's cookies and the IdP's
 // session. The browser closes in the background, while the backend is
 // asked for the token; the Result's Wait waits until it has closed and the
 // profile is unlocked.
-func (a *app) signIn(ctx context.Context, session []cookies.Cookie) (*browser.Result, error) {
+func (a *app) signIn(ctx context.Context, session []cookies.Cookie, clearCookies bool) (*browser.Result, error) {
 	o, stdio := a.o, a.stdio
 	password := a.password
 	if !o.PasswordStdin {
@@ -88,6 +91,7 @@ func (a *app) signIn(ctx context.Context, session []cookies.Cookie) (*browser.Re
 		Marker:        o.Success,
 		CookieURLs:    o.Backend.CookieURLs(o.TokenPath, o.WhoamiPath, o.CallbackPath),
 		Session:       session,
+		ClearCookies:  clearCookies,
 		Username:      o.Username,
 		Password:      password,
 		UsernameField: o.UsernameField,

@@ -36,11 +36,18 @@ type Options struct {
 	Success      browser.Marker
 	Timeout      time.Duration
 
-	Profile       string
-	Browser       string
-	BrowserArgs   []string
-	Headless      bool
-	RemoteBrowser string
+	// Account is the account named by --account; "" when none was (the
+	// app then takes --username, else the backend's only cached account).
+	Account     string
+	AllAccounts bool // logout --all
+	Profile     string
+	// profileByAccount is set when Profile is the default one of the
+	// default account, to be named again once the account is chosen.
+	profileByAccount bool
+	Browser          string
+	BrowserArgs      []string
+	Headless         bool
+	RemoteBrowser    string
 	// InsecureRemoteBrowser allows a remote browser off loopback over
 	// ws:// or http://.
 	InsecureRemoteBrowser bool
@@ -82,6 +89,9 @@ func (c command) addFlags(fs *pflag.FlagSet, o *Options) {
 	}
 	if c.has(jsonFlags) {
 		fs.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	}
+	if c.has(accountFlags) {
+		fs.StringVar(&o.Account, "account", "", "which of the backend's accounts (default: --username, else the backend's only cached account)")
 	}
 	if c.flags != nil {
 		c.flags(fs, o)
@@ -151,7 +161,7 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "help" || f.Name == "password" || envErr != nil ||
-			c.name == "logout" && f.Name == "profile" { // deleting takes an explicit flag
+			c.name == "logout" && (f.Name == "profile" || f.Name == "all") { // deleting takes an explicit flag
 			return
 		}
 		if v, ok := env(envName(f.Name)); ok {
@@ -165,12 +175,6 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 	}
 	if c.has(jsonFlags) && o.Output != "text" && o.Output != "json" {
 		return usageError("--output must be text or json, got %q", o.Output)
-	}
-	if c.name == "logout" && o.Profile != "" {
-		o.DeleteProfile = true
-		if o.Profile == profileDefault {
-			o.Profile = ""
-		}
 	}
 	raw, _ := fs.GetString("backend")
 	switch {
@@ -191,6 +195,9 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 				return usageError("--%s must start with /, got %q", name, p)
 			}
 		}
+	}
+	if err := o.checkAccount(c); err != nil {
+		return err
 	}
 	if c.check != nil {
 		if err := c.check(o); err != nil {
@@ -269,8 +276,62 @@ func (o *Options) checkBrowser(c command, fs *pflag.FlagSet, env Env) error {
 	return o.defaultProfile(env)
 }
 
-// profileDefault is the value of a bare "logout --profile".
-const profileDefault = "\x00default"
+// profileDefault is the value of a bare "logout --profile", as its help
+// shows it (--profile DIR[=default]): the backend's own profile. A
+// directory named default is ./default.
+const profileDefault = "default"
+
+// deleteProfile is logout's --profile: it asks to delete a browser
+// profile, the backend's own (bare, or =default) or DIR.
+type deleteProfile struct{ o *Options }
+
+func (p deleteProfile) Set(s string) error {
+	if s == "" {
+		return errors.New("a profile directory, or a bare --profile for the backend's own")
+	}
+	p.o.DeleteProfile = true
+	p.o.Profile = s
+	if s == profileDefault {
+		p.o.Profile = ""
+	}
+	return nil
+}
+
+func (p deleteProfile) String() string { return p.o.Profile }
+
+// Type is the name the help shows where the usage names none.
+func (deleteProfile) Type() string { return "dir" }
+
+// checkAccount checks the account that --account, or else --username,
+// names.
+func (o *Options) checkAccount(c command) error {
+	if !c.has(accountFlags) {
+		return nil
+	}
+	if o.AllAccounts && o.Account != "" {
+		return usageError("--all and --account exclude each other: --all forgets every account")
+	}
+	switch {
+	case o.Account != "":
+		if err := backend.CheckAccount(o.Account); err != nil {
+			return usageError("--account: %v", err)
+		}
+	case o.Username != "":
+		if err := backend.CheckAccount(o.Username); err != nil {
+			return failure.New(failure.Usage, "pass --account NAME to name the account", "--username cannot name an account: %v", err)
+		}
+	}
+	return nil
+}
+
+// namedAccount is the account the options name: --account, else
+// --username; "" when they name none.
+func (o *Options) namedAccount() string {
+	if o.Account != "" {
+		return o.Account
+	}
+	return o.Username
+}
 
 // defaultProfile sets the profile directory when none was given.
 func (o *Options) defaultProfile(env Env) error {
@@ -281,7 +342,11 @@ func (o *Options) defaultProfile(env Env) error {
 	if err != nil {
 		return failure.New(failure.Usage, "pass --profile DIR", "no user config directory for the browser profile: %w", err)
 	}
-	o.Profile = filepath.Join(dir, "clilogin", "profiles", o.Backend.ProfileName())
+	account := o.namedAccount()
+	if account == "" {
+		account, o.profileByAccount = backend.DefaultAccount, true
+	}
+	o.Profile = filepath.Join(dir, "clilogin", "profiles", o.Backend.AccountProfileName(account))
 	return nil
 }
 

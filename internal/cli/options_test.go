@@ -73,6 +73,19 @@ func TestParseOptions(t *testing.T) {
 			},
 		},
 		{
+			name: "CLILOGIN_ACCOUNT names the account, and its profile",
+			args: []string{"login", "-b", "https://x.example", "-u", "alice@example.test"},
+			env:  map[string]string{"DISPLAY": ":0", "XDG_CONFIG_HOME": "/cfg", "CLILOGIN_ACCOUNT": "ops"},
+			check: func(t *testing.T, o Options) {
+				if o.Account != "ops" || o.Username != "alice@example.test" {
+					t.Errorf("account %q username %q", o.Account, o.Username)
+				}
+				if want := filepath.Join("/cfg", "clilogin", "profiles", o.Backend.AccountProfileName("ops")); o.Profile != want || !strings.Contains(o.Profile, "x.example_443@ops-") {
+					t.Errorf("profile = %s, want %s", o.Profile, want)
+				}
+			},
+		},
+		{
 			name: "headless by default in CI",
 			args: []string{"login", "-b", "https://x.example"},
 			env:  map[string]string{"DISPLAY": ":0", "CI": "true"},
@@ -411,5 +424,34 @@ func TestParseOptionsRefusesAnArtifactsDirItWouldNotUse(t *testing.T) {
 		if _, err := parseOptions([]string{"login", "-b", "https://x.example", "--artifacts", ok}, env); err != nil {
 			t.Errorf("--artifacts %s: %v", ok, err)
 		}
+	}
+}
+
+// TestLogoutProfile: a bare --profile (or =default) deletes the backend's
+// own profile, --profile=DIR deletes DIR, and no --profile deletes none.
+func TestLogoutProfile(t *testing.T) {
+	env := envOf(map[string]string{"XDG_CONFIG_HOME": "/cfg", "CLILOGIN_PROFILE": "/from/env"})
+	const own = "" // runLogout finds it: the cache entry's, or the default
+	for _, c := range []struct {
+		flag    []string
+		delete  bool
+		profile string
+	}{
+		{nil, false, own},
+		{[]string{"--profile"}, true, own},
+		{[]string{"--profile=default"}, true, own},
+		{[]string{"--profile=./default"}, true, "./default"},
+		{[]string{"--profile=/p/dir"}, true, "/p/dir"},
+	} {
+		o, err := parseOptions(append([]string{"logout", "-b", "https://api.example.com"}, c.flag...), env)
+		if err != nil {
+			t.Fatalf("%v: %v", c.flag, err)
+		}
+		if o.DeleteProfile != c.delete || o.Profile != c.profile {
+			t.Errorf("%v: delete %v profile %q, want %v %q", c.flag, o.DeleteProfile, o.Profile, c.delete, c.profile)
+		}
+	}
+	if _, err := parseOptions([]string{"logout", "-b", "https://api.example.com", "--profile="}, env); err == nil {
+		t.Error("logout --profile= (empty) was accepted")
 	}
 }

@@ -3,13 +3,17 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/clilogin/clilogin/internal/backend"
+	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
@@ -24,6 +28,7 @@ const (
 	jsonFlags                           // -o text|json
 	cacheDirFlags                       // the command reads or writes the cache
 	pathFlags                           // --login-path, --callback-path, --token-path, --whoami-path
+	accountFlags                        // --account
 )
 
 // command is one clilogin command. Adding a command is adding an entry to
@@ -57,7 +62,7 @@ waits for the success page, fetches the token and the identity, and caches
 them with the backend's cookies.`,
 		example: `  clilogin login -b https://api.example.com
   CLILOGIN_PASSWORD=… clilogin login -b https://staging.example.com -u smoke@example.com --headless -o json`,
-		groups: backendFlags | browserFlags | cacheDirFlags,
+		groups: backendFlags | browserFlags | cacheDirFlags | accountFlags,
 		run:    runLogin,
 	},
 	{
@@ -65,10 +70,12 @@ them with the backend's cookies.`,
 		short: "Print a valid token alone on stdout",
 		long: `Prints a valid token alone on stdout: from the cache when it is valid for at
 least --min-ttl; else from the token path with the cached cookies (no
-browser); else through a browser login.`,
+browser); else by replaying the identity provider's stored session over HTTP
+(no browser); else through a browser login. -o json names the one that
+served: "source" is "cache", "cookies", "replay" or "browser".`,
 		example: `  curl -H "Authorization: Bearer $(clilogin token -b https://api.example.com)" https://api.example.com/things
   eval "$(clilogin token -b https://api.example.com -o env)"`,
-		groups: backendFlags | browserFlags | cacheFlags | cacheDirFlags,
+		groups: backendFlags | browserFlags | cacheFlags | cacheDirFlags | accountFlags,
 		run:    runToken,
 	},
 	{
@@ -76,7 +83,7 @@ browser); else through a browser login.`,
 		short:   "Print who the backend says you are",
 		long:    `Calls the whoami path with a valid token (same fallbacks as token) and prints the identity.`,
 		example: `  clilogin whoami -b https://api.example.com`,
-		groups:  backendFlags | browserFlags | cacheFlags | cacheDirFlags,
+		groups:  backendFlags | browserFlags | cacheFlags | cacheDirFlags | accountFlags,
 		run:     runWhoami,
 	},
 	{
@@ -87,7 +94,7 @@ file (netscape), JSON, a Playwright storageState file or a Cookie header value.
 The identity provider's cookies are never exported.`,
 		example: `  clilogin cookies -b https://api.example.com > jar.txt && curl -b jar.txt https://api.example.com/things
   curl -H "Cookie: $(clilogin cookies -b https://api.example.com --format header)" https://api.example.com/things`,
-		groups: backendFlags | browserFlags | cacheFlags | cacheDirFlags,
+		groups: backendFlags | browserFlags | cacheFlags | cacheDirFlags | accountFlags,
 		flags: func(fs *pflag.FlagSet, o *Options) {
 			fs.StringVar(&o.Format, "format", "netscape", "netscape (curl -b, wget), json, playwright (storageState) or header (Cookie: value)")
 		},
@@ -106,7 +113,7 @@ The identity provider's cookies are never exported.`,
 and exits with its exit code (127 when CMD is not found, 128+N when a signal N
 killed it). clilogin's flags come before CMD; everything from CMD on is CMD's.`,
 		example: `  clilogin exec -b https://api.example.com -- sh -c 'curl -H "Authorization: Bearer $CLILOGIN_TOKEN" https://api.example.com/things'`,
-		groups:  backendFlags | browserFlags | cacheFlags | cacheDirFlags,
+		groups:  backendFlags | browserFlags | cacheFlags | cacheDirFlags | accountFlags,
 		args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError("exec needs a command: clilogin exec -b URL -- CMD [ARGS]")
@@ -118,7 +125,7 @@ killed it). clilogin's flags come before CMD; everything from CMD on is CMD's.`,
 	{
 		name:  "status",
 		short: "List the cached logins, never a secret",
-		long:  `Lists the cached logins: backend, identity, token expiry, cookie count and profile. It never shows a token or a cookie.`,
+		long:  `Lists the cached logins: backend, account, identity, token expiry, cookie count and profile. It never shows a token or a cookie.`,
 		example: `  clilogin status
   clilogin status -b https://api.example.com -o json`,
 		groups: filterFlags | jsonFlags | cacheDirFlags,
@@ -127,15 +134,19 @@ killed it). clilogin's flags come before CMD; everything from CMD on is CMD's.`,
 	{
 		name:  "logout",
 		short: "Forget the cached login; --profile also deletes the IdP session",
-		long: `Forgets the backend's cached token and cookies. With --profile it also deletes
-the browser profile, and with it the identity provider's session; --profile=DIR
+		long: `Forgets the cached token, cookies and identity provider's session of the
+backend's account (--account NAME; without it, the backend's only account), or
+of every account with --all. With --profile it also deletes the account's
+browser profile, and with it the identity provider's session; --profile=DIR
 deletes a given profile. A directory that does not look like a browser
 profile, or a profile in use, is refused.`,
 		example: `  clilogin logout -b https://api.example.com
-  clilogin logout -b https://api.example.com --profile`,
-		groups: backendFlags | cacheDirFlags,
+  clilogin logout -b https://api.example.com --account admin@example.com --profile
+  clilogin logout -b https://api.example.com --all`,
+		groups: backendFlags | cacheDirFlags | accountFlags,
 		flags: func(fs *pflag.FlagSet, o *Options) {
-			fs.StringVar(&o.Profile, "profile", "", "also delete the browser profile (the IdP session): the default one, or --profile=DIR")
+			fs.BoolVar(&o.AllAccounts, "all", false, "forget every account of the backend")
+			fs.Var(deleteProfile{o}, "profile", "also delete the browser profile (the IdP session): the account's own, or `DIR`")
 			fs.Lookup("profile").NoOptDefVal = profileDefault
 		},
 		run: func(_ context.Context, a *app) error { return runLogout(a) },
@@ -151,7 +162,7 @@ callback path; the token path without a session, and the whoami path without a
 token, are refused. Exit 0 when every step looks right, 5 otherwise.`,
 		example: `  clilogin check -b https://api.example.com
   clilogin check -b http://127.0.0.1:5000 --callback-path /auth -o json`,
-		groups: backendFlags | pathFlags | jsonFlags,
+		groups: backendFlags | pathFlags | jsonFlags | accountFlags,
 		flags:  checkFlags,
 		check:  checkOptions,
 		run:    func(ctx context.Context, a *app) error { return runCheck(ctx, a.o, a.stdio) },
@@ -234,6 +245,11 @@ func newRoot(env Env, stdio IO, run func(c command, o Options) error, parsed fun
 			cmd.Flags().SetInterspersed(false) // CMD's own flags are CMD's
 		}
 		c.addFlags(cmd.Flags(), o)
+		if c.has(accountFlags) {
+			_ = cmd.RegisterFlagCompletionFunc("account", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+				return completeAccounts(cmd.Flags(), env), cobra.ShellCompDirectiveNoFileComp
+			})
+		}
 		for name, values := range map[string][]string{"output": outputValues(c), "format": cookies.Formats()} {
 			_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 		}
@@ -263,6 +279,35 @@ func unknownCommand(root *cobra.Command, name string) error {
 		hint = fmt.Sprintf("did you mean 'clilogin %s'?", s[0])
 	}
 	return failure.New(failure.Usage, hint, "unknown command %q", name)
+}
+
+// completeAccounts offers the cached accounts for --account: the
+// backend's, when --backend or CLILOGIN_BACKEND names one, else every
+// backend's.
+func completeAccounts(fs *pflag.FlagSet, env Env) []string {
+	dir, err := userDir(env, "cache")
+	if err != nil {
+		return nil
+	}
+	raw, _ := fs.GetString("backend")
+	if raw == "" {
+		raw, _ = env(envName("backend"))
+	}
+	var b *backend.Backend
+	if raw != "" {
+		if b, err = backend.Parse(raw, true); err != nil {
+			return nil
+		}
+	}
+	entries, err := accountEntries(cache.Store{Dir: filepath.Join(dir, "clilogin")}, b)
+	if err != nil {
+		return nil
+	}
+	names := accountNames(entries)
+	for i, n := range names {
+		names[i] = escape.Control(n)
+	}
+	return names
 }
 
 // outputValues are the values of a command's -o.

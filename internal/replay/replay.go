@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,15 +20,13 @@ import (
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/hop"
 	"github.com/clilogin/clilogin/internal/loopback"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
 // MaxHops is the longest redirect chain followed.
 const MaxHops = 20
-
-// maxBody is the largest page read; a success page is small.
-const maxBody = 1 << 20
 
 // Config is one replay.
 type Config struct {
@@ -72,12 +69,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
 	}
-	client := c.Client
-	if client == nil {
-		client = &http.Client{Transport: http.DefaultTransport}
-	}
-	noFollow := *client
-	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	noFollow := hop.NoFollow(c.Client)
 
 	jar := make([]jarCookie, 0, len(c.Session))
 	for _, k := range c.Session {
@@ -97,7 +89,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		}
 		sawIdP = sawIdP || !onBackend
 		res.Hops = append(res.Hops, redact.URL(u.String()))
-		resp, body, err := get(ctx, &noFollow, u, plain(jar), c.Now())
+		resp, body, err := get(ctx, noFollow, u, plain(jar), c.Now())
 		if err != nil {
 			if ctx.Err() != nil {
 				return res, err
@@ -109,7 +101,8 @@ func Run(ctx context.Context, c Config) (Result, error) {
 			jar = merge(jar, jarCookie{Cookie: k, backend: onBackend}, c.Now())
 		}
 		c.Logf("replay %d: %s answered %d (%d cookies set)", hop, redact.URL(u.String()), resp.StatusCode, len(set))
-		callback := onBackend && (c.CallbackPath == "" && hop > 0 || c.Backend.IsPath(u.String(), c.CallbackPath))
+		// Without a callback path, any backend page after the IdP is one.
+		callback := onBackend && (c.CallbackPath == "" && sawIdP || c.Backend.IsPath(u.String(), c.CallbackPath))
 		switch code := resp.StatusCode; {
 		case code == 301 || code == 302 || code == 303 || code == 307 || code == 308:
 			loc, err := u.Parse(resp.Header.Get("Location"))
@@ -159,16 +152,7 @@ func get(ctx context.Context, client *http.Client, u *url.URL, jar []cookies.Coo
 		req.Header.Set("Cookie", h)
 	}
 	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
-	resp, err := client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL is said by the caller, redacted
-		}
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp, body, err := hop.Do(client, req) // without the URL: the caller says it, redacted
 	if err != nil {
 		return nil, nil, err
 	}

@@ -29,8 +29,9 @@ type chain struct {
 	callbackCode  int
 	loop          bool
 	httpElsewhere bool
-	sawSession    atomic.Int32 // /authorize requests that carried the IdP session
-	backendSawIdP atomic.Int32 // backend requests that carried an IdP cookie
+	routes        map[string]http.HandlerFunc // backend paths answered otherwise
+	sawSession    atomic.Int32                // /authorize requests that carried the IdP session
+	backendSawIdP atomic.Int32                // backend requests that carried an IdP cookie
 }
 
 func newChain(t *testing.T) *chain {
@@ -63,6 +64,10 @@ func newChain(t *testing.T) *chain {
 	c.backend = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := r.Cookie("idp_session"); err == nil {
 			c.backendSawIdP.Add(1)
+		}
+		if h, ok := c.routes[r.URL.Path]; ok {
+			h(w, r)
+			return
 		}
 		switch r.URL.Path {
 		case "/login":
@@ -177,6 +182,153 @@ func TestReplayStopsAtTheDeadline(t *testing.T) {
 	_, err := Run(ctx, Config{Backend: &backend.Backend{URL: b}, LoginPath: "/login"})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the deadline", err)
+	}
+}
+
+func okPage(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, "ok")
+}
+
+// TestReplayWithoutCallbackPath: with no --callback-path, the success page
+// is any backend page with the marker after the IdP, and a 5xx there is the
+// backend's fault.
+func TestReplayWithoutCallbackPath(t *testing.T) {
+	c := newChain(t)
+	cfg := c.config("alive")
+	cfg.CallbackPath = ""
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hops) != 3 || len(res.Backend) != 2 {
+		t.Errorf("hops %q, backend cookies %+v; want login, authorize, callback and its cookies", res.Hops, res.Backend)
+	}
+	c.callbackCode = 500
+	if _, err := Run(context.Background(), cfg); errors.Is(err, ErrFallback) || failure.KindOf(err) != failure.Unreachable {
+		t.Errorf("a 5xx after the IdP: err = %v, want an unreachable failure", err)
+	}
+}
+
+// TestReplayMarkerBeforeTheIdPIsNotSuccess: a backend page with the marker
+// that the chain reaches before any IdP hop (the login page itself, or a
+// page the login path redirects to within the backend) is not the success
+// page, with or without a callback path: no IdP has vouched for anyone.
+func TestReplayMarkerBeforeTheIdPIsNotSuccess(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		callback string
+		routes   map[string]http.HandlerFunc
+	}{
+		{"the login page has the marker", "/callback", map[string]http.HandlerFunc{"/login": okPage}},
+		{"the login page has the marker, no callback path", "", map[string]http.HandlerFunc{"/login": okPage}},
+		{"the login path redirects within the backend to the marker, no callback path", "", map[string]http.HandlerFunc{
+			"/login":   func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/welcome", http.StatusFound) },
+			"/welcome": okPage,
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newChain(t)
+			c.routes = tt.routes
+			cfg := c.config("alive")
+			cfg.CallbackPath = tt.callback
+			res, err := Run(context.Background(), cfg)
+			if !errors.Is(err, ErrFallback) || !strings.Contains(err.Error(), "not the success page") {
+				t.Fatalf("err = %v (hops %q), want a fallback: not the success page", err, res.Hops)
+			}
+			if c.sawSession.Load() != 0 {
+				t.Error("the IdP was asked")
+			}
+		})
+	}
+}
+
+// TestReplayDropsExpiredCookies: a stored IdP cookie that has expired is
+// neither sent nor returned.
+func TestReplayDropsExpiredCookies(t *testing.T) {
+	c := newChain(t)
+	var sawOld atomic.Int32
+	idp := c.idp.Config.Handler
+	c.idp.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie("idp_old"); err == nil {
+			sawOld.Add(1)
+		}
+		idp.ServeHTTP(w, r)
+	})
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cfg := c.config("alive")
+	cfg.Now = func() time.Time { return now }
+	cfg.Session = append(cfg.Session,
+		cookies.Cookie{Name: "idp_old", Value: "stale", Domain: "localhost", HostOnly: true, Path: "/", Expires: now.Add(-time.Minute)},
+		cookies.Cookie{Name: "idp_kept", Value: "fresh", Domain: "localhost", HostOnly: true, Path: "/", Expires: now.Add(time.Hour)})
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, k := range append(res.Session, res.Backend...) {
+		names = append(names, k.Name)
+	}
+	got := strings.Join(names, " ")
+	if strings.Contains(got, "idp_old") || !strings.Contains(got, "idp_kept") {
+		t.Errorf("cookies returned: %s; want idp_kept and not the expired idp_old", got)
+	}
+	if sawOld.Load() != 0 {
+		t.Error("the expired cookie was sent to the IdP")
+	}
+}
+
+// TestReplayRedirectNowhere: a redirect without a Location, or with one
+// that is not a URL or not http(s), is a stop for the browser.
+func TestReplayRedirectNowhere(t *testing.T) {
+	for _, tt := range []struct {
+		name, location, want string
+	}{
+		{"no Location", "", "redirected nowhere"},
+		{"a Location that is not a URL", "http://[::1/cb?code=s3cret", "Location is not a URL"},
+		{"a Location that is not http", "ftp://files.example/x", "a redirect to"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newChain(t)
+			c.routes = map[string]http.HandlerFunc{"/login": func(w http.ResponseWriter, r *http.Request) {
+				if tt.location != "" {
+					w.Header()["Location"] = []string{tt.location}
+				}
+				w.WriteHeader(http.StatusFound)
+			}}
+			_, err := Run(context.Background(), c.config("alive"))
+			if !errors.Is(err, ErrFallback) || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("err = %v, want a fallback saying %q, without the code", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestReplayBackendAndIdPOnOneHost: with the IdP on the backend's host at
+// another port, a cookie belongs to whoever set it: the IdP's session is
+// not returned as the backend's, nor the backend's as the IdP's.
+func TestReplayBackendAndIdPOnOneHost(t *testing.T) {
+	c := newChain(t)
+	u, _ := url.Parse(c.idp.URL)
+	c.idpHost = u.Host // 127.0.0.1:PORT, as the backend
+	cfg := c.config("alive")
+	cfg.Session[0].Domain = "127.0.0.1"
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var backendNames, sessionNames []string
+	for _, k := range res.Backend {
+		backendNames = append(backendNames, k.Name)
+	}
+	for _, k := range res.Session {
+		sessionNames = append(sessionNames, k.Name)
+	}
+	if got := strings.Join(backendNames, " "); got != "state session" {
+		t.Errorf("backend cookies %q, want state session", got)
+	}
+	if got := strings.Join(sessionNames, " "); got != "idp_session" {
+		t.Errorf("IdP session %q, want idp_session", got)
 	}
 }
 

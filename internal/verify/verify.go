@@ -12,6 +12,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/hop"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -23,7 +24,7 @@ func Token(ctx context.Context, issuer, token string) error {
 	p, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
 		return failure.New(failure.Unreachable, "check --verify-issuer: the IdP's issuer URL, as in its /.well-known/openid-configuration",
-			"cannot read the issuer's keys at %s: %w", redact.URL(issuer), err)
+			"cannot read the issuer's keys at %s: %w", redact.URL(issuer), hop.Cause(err)) // the URL once, redacted
 	}
 	if _, err := p.Verifier(&oidc.Config{SkipClientIDCheck: true}).Verify(ctx, token); err != nil {
 		return failure.New(failure.Refused, "the backend handed out a token the issuer did not sign; do not use it, and tell the backend's owners",
@@ -41,9 +42,9 @@ func verifyReason(err error) string {
 	return fmt.Sprint(err)
 }
 
-// maxAnswer is the largest discovery document or key set read, as for every
-// answer clilogin reads: both are a few KiB.
-const maxAnswer = 1 << 20
+// maxAnswer is the largest discovery document or key set read: hop's bound,
+// as for every answer clilogin reads; both are a few KiB.
+const maxAnswer = hop.MaxBody
 
 // bounded is a transport whose answers end in an error after maxAnswer
 // bytes, so that an issuer cannot fill the memory before the timeout.
