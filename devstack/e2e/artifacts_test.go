@@ -15,10 +15,11 @@ var anyJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-
 // artifactKinds are the files --artifacts writes for a failed browser login.
 var artifactKinds = []string{"-screenshot.png", "-page.html", "-urls.txt"}
 
-// scanArtifacts checks what is in an --artifacts directory: the directory
-// 0700, each file 0600 and named by one of the kinds, and no secret and no
-// JWT in any of them. The screenshot's pixels match no text: what it shows
-// is checked in the browser package, on the page as masked.
+// scanArtifacts checks what is in an --artifacts directory that clilogin
+// created: the directory 0700, each file 0600 and named by one of the
+// kinds, and no secret and no JWT in any of them. The screenshot's pixels
+// match no text: what it shows is checked in the browser package, on the
+// page as masked.
 func scanArtifacts(t *testing.T, dir string, secrets []string) {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))

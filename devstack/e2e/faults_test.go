@@ -173,7 +173,9 @@ func TestFaultMatrix(t *testing.T) {
 				if tt.setup != nil {
 					tt.setup(s)
 				}
-				home, artifacts := t.TempDir(), t.TempDir()
+				// A directory clilogin creates (0700): an existing one it
+				// leaves as it is.
+				home, artifacts := t.TempDir(), filepath.Join(t.TempDir(), "artifacts")
 				profile := filepath.Join(home, "profile")
 				pw := password
 				if tt.password != "" {

@@ -4,6 +4,7 @@
 package atomicfile
 
 import (
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,6 +41,39 @@ func Write(path string, data []byte) error {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	ok = true
+	return nil
+}
+
+// WriteIn writes data to the file name in root with mode 0600, through a
+// temporary file created exclusively (O_EXCL: never an existing file or
+// link) and a rename, which replaces a name without following it. The
+// directory itself is left as it is.
+func WriteIn(root *os.Root, name string, data []byte) error {
+	tmp := "." + name + "." + rand.Text() + ".tmp"
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			root.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := root.Rename(tmp, name); err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
 	ok = true

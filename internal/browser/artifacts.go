@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,6 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clilogin/clilogin/internal/atomicfile"
+	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/ownfile"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -38,13 +40,18 @@ const pageHTML = `(() => {
 // maskPage replaces, in the live page, every secret and every JWT in its
 // text, attribute values, input values and title, before the screenshot and
 // the HTML are taken. It runs in an isolated world: the page's own scripts
-// never see the secrets it is given.
-const maskPage = `((secrets) => {
+// never see the secrets it is given. They come sorted by redact.Split: those
+// masked anywhere, and the short ones masked where they stand alone (no
+// letter or digit right before or after), as redact.Secrets does.
+const maskPage = `((anywhere, alone) => {
   const jwt = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+  const quote = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const lone = alone.map((x) => new RegExp("(?<![\\p{L}\\p{Nd}])" + quote(x) + "(?![\\p{L}\\p{Nd}])", "gu"));
   const mask = (s) => {
     if (!s) return s;
     let out = s.replace(jwt, "` + redact.Mask + `");
-    for (const x of secrets) if (x.length >= 4) out = out.split(x).join("` + redact.Mask + `");
+    for (const x of anywhere) out = out.split(x).join("` + redact.Mask + `");
+    for (const re of lone) out = out.replace(re, "` + redact.Mask + `");
     return out;
   };
   const walker = document.createTreeWalker(document.documentElement || document, NodeFilter.SHOW_TEXT);
@@ -79,11 +86,16 @@ func maskLivePage(ctx context.Context, secrets []string) error {
 	if err != nil {
 		return err
 	}
-	arg, err := json.Marshal(secrets)
+	anywhere, alone := redact.Split(secrets)
+	a, err := json.Marshal(append([]string{}, anywhere...))
 	if err != nil {
 		return err
 	}
-	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](maskPage+"("+string(arg)+")", func(p *runtime.EvaluateParams) {
+	b, err := json.Marshal(append([]string{}, alone...))
+	if err != nil {
+		return err
+	}
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](maskPage+"("+string(a)+","+string(b)+")", func(p *runtime.EvaluateParams) {
 		p.ContextID = world.ExecutionContextID
 	}))
 	return err
@@ -110,47 +122,85 @@ func redactHTML(html string, secrets []string) string {
 }
 
 // savePage writes the screenshot and the HTML of the page, masked of the
-// secrets.
-func savePage(ctx context.Context, prefix string, secrets []string) []error {
+// secrets, into dir.
+func savePage(ctx context.Context, dir *os.Root, prefix string, secrets []string) []error {
 	var errs []error
 	if err := maskLivePage(ctx, secrets); err != nil {
 		// Without it the screenshot could show a secret: none is taken.
 		errs = append(errs, fmt.Errorf("screenshot not taken: masking the page's secrets: %w", err))
 	} else if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
-		errs = append(errs, atomicfile.Write(prefix+"screenshot.png", png))
+		errs = append(errs, atomicfile.WriteIn(dir, prefix+"screenshot.png", png))
 	} else {
 		errs = append(errs, fmt.Errorf("screenshot: %w", err))
 	}
 	if html, err := chromedp.Run(ctx, chromedp.Evaluate[string](pageHTML)); err == nil {
-		errs = append(errs, atomicfile.Write(prefix+"page.html", []byte(redactHTML(html, secrets))))
+		errs = append(errs, atomicfile.WriteIn(dir, prefix+"page.html", []byte(redactHTML(html, secrets))))
 	} else {
 		errs = append(errs, fmt.Errorf("page html: %w", err))
 	}
 	return errs
 }
 
-// saveArtifacts writes, for a failed login, a screenshot of the page, its
-// HTML and the chain of URLs the window visited, all with secrets redacted,
-// into dir. The file names hold only the time.
-func (s *session) saveArtifacts(dir string, cause error) error {
+// secrets are what a failed login's error and artifacts mask: the password,
+// the TOTP secret and every cookie value of the login's own browser context
+// (with --remote-browser, not the browser's default one). The error says
+// the cookies could not be read; the credentials are returned all the same.
+func (s *session) secrets() ([]string, error) {
+	secrets := []string{s.cfg.Password, s.cfg.TOTPSecret}
+	if !s.started {
+		return secrets, nil
+	}
 	ctx, cancel := context.WithTimeout(s.bctx, 5*time.Second)
 	defer cancel()
-	prefix := filepath.Join(dir, "clilogin-"+time.Now().UTC().Format("20060102T150405Z")+"-")
-	secrets := []string{s.cfg.Password, s.cfg.TOTPSecret}
+	params := storage.GetCookiesParams{BrowserContextID: chromedp.FromContext(ctx).BrowserContextID}
+	all, err := chromedp.CallBrowser(ctx, storage.GetCookies, params)
+	if err != nil {
+		return secrets, err
+	}
+	values := make([]string, 0, len(all.Cookies))
+	for _, c := range all.Cookies {
+		values = append(values, c.Value)
+	}
+	return append(secrets, redact.Values(values)...), nil
+}
+
+// maskError returns err with secrets masked in its message, keeping its
+// kind and hint; err itself when there is nothing to mask.
+func maskError(err error, secrets []string) error {
+	msg := err.Error()
+	masked := redact.Secrets(msg, secrets...)
+	if masked == msg {
+		return err
+	}
+	var fe *failure.Error
+	if errors.As(err, &fe) {
+		return &failure.Error{Kind: fe.Kind, Hint: fe.Hint, Err: errors.New(masked)}
+	}
+	return errors.New(masked)
+}
+
+// saveArtifacts writes, for a failed login, a screenshot of the page, its
+// HTML and the chain of URLs the window visited, all with secrets (from
+// session.secrets; cookiesErr when the cookies could not be read) masked,
+// into dir (see ownfile.OpenDir: created 0700 when missing, else used as it
+// is, never through a symbolic link). The file names hold only the time.
+func (s *session) saveArtifacts(path string, cause error, secrets []string, cookiesErr error) error {
+	dir, err := ownfile.OpenDir(path)
+	if err != nil {
+		return fmt.Errorf("--artifacts: %w", err)
+	}
+	defer dir.Close()
+	ctx, cancel := context.WithTimeout(s.bctx, 5*time.Second)
+	defer cancel()
+	prefix := "clilogin-" + time.Now().UTC().Format("20060102T150405Z") + "-"
 	var errs []error
 	if s.started {
-		// The login's own cookies: with a remote browser it runs in a
-		// browser context of its own, not the default one. Without them
-		// the page could show a cookie unmasked: no page is kept.
-		params := storage.GetCookiesParams{BrowserContextID: chromedp.FromContext(ctx).BrowserContextID}
-		all, err := chromedp.CallBrowser(ctx, storage.GetCookies, params)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("screenshot and page not taken: reading the cookies to mask: %w", err))
+		// Without the cookies the page could show one unmasked: no page
+		// is kept.
+		if cookiesErr != nil {
+			errs = append(errs, fmt.Errorf("screenshot and page not taken: reading the cookies to mask: %w", cookiesErr))
 		} else {
-			for _, c := range all.Cookies {
-				secrets = append(secrets, c.Value)
-			}
-			errs = append(errs, savePage(ctx, prefix, secrets)...)
+			errs = append(errs, savePage(ctx, dir, prefix, secrets)...)
 		}
 	}
 	var b strings.Builder
@@ -160,6 +210,6 @@ func (s *session) saveArtifacts(dir string, cause error) error {
 	}
 	s.mu.Unlock()
 	fmt.Fprintf(&b, "# error: %s\n", redact.JWTs(redact.Secrets(cause.Error(), secrets...)))
-	errs = append(errs, atomicfile.Write(prefix+"urls.txt", []byte(b.String())))
+	errs = append(errs, atomicfile.WriteIn(dir, prefix+"urls.txt", []byte(b.String())))
 	return errors.Join(errs...)
 }

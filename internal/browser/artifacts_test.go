@@ -58,8 +58,14 @@ func TestSavePageMasksTheLivePageBeforeTheScreenshot(t *testing.T) {
 	if !strings.Contains(before, jwt) || !strings.Contains(before, cookie) || !strings.Contains(before, "typed "+password) {
 		t.Fatalf("the page does not show the secrets to mask:\n%s", before)
 	}
-	prefix := filepath.Join(t.TempDir(), "a-")
-	for _, err := range savePage(ctx, prefix, []string{password, cookie}) {
+	dir := t.TempDir()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	prefix := filepath.Join(dir, "a-")
+	for _, err := range savePage(ctx, root, "a-", []string{password, cookie}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -170,10 +170,10 @@ func TestSetByOriginKeepsTheCookiesOfTheOriginsPort(t *testing.T) {
 		}
 		return out
 	}
-	if got := names(setByOrigin(in, backend.MustParse("http://127.0.0.1:8080/app"), nil)); strings.Join(got, ",") != "backend,unknown" {
+	if got := names(setByOrigin(in, backend.MustParse("http://127.0.0.1:8080/app"), nil, nil)); strings.Join(got, ",") != "backend,unknown" {
 		t.Errorf("setByOrigin(:8080) = %q", got)
 	}
-	if got := names(setByOrigin(in, backend.MustParse("https://api.example.com"), nil)); strings.Join(got, ",") != "unknown,https-default" {
+	if got := names(setByOrigin(in, backend.MustParse("https://api.example.com"), nil, nil)); strings.Join(got, ",") != "unknown,https-default" {
 		t.Errorf("setByOrigin(https) = %q", got)
 	}
 }
@@ -182,8 +182,9 @@ func TestSetByOriginKeepsTheCookiesOfTheOriginsPort(t *testing.T) {
 // is set for its host with the scheme's default port, so when the backend
 // is at that port on the same host (https://example.com, the IdP at
 // https://example.com:8443), Chrome reports it as set by the backend's
-// port. It is still the IdP's; a parent-domain cookie the browser sends to
-// both (SiteMinder's SMSESSION) stays the backend's too, as in a cold login.
+// port. It is still the IdP's; so is a parent-domain cookie of the IdP's
+// session that the browser sends to both (SiteMinder's SMSESSION), as in a
+// cold login: a cookie belongs to the host that set it.
 func TestSetByOriginLeavesTheRestoredIdPSessionOut(t *testing.T) {
 	in := []*network.Cookie{
 		{Name: "idp_session", Value: "idp-1", Domain: "example.com", Path: "/", SourcePort: 443},
@@ -196,10 +197,10 @@ func TestSetByOriginLeavesTheRestoredIdPSessionOut(t *testing.T) {
 		{Name: "SMSESSION", Value: "sm-1", Domain: "example.com", Path: "/"},
 	}
 	var got []string
-	for _, c := range setByOrigin(in, backend.MustParse("https://example.com"), restored) {
+	for _, c := range setByOrigin(in, backend.MustParse("https://example.com"), restored, nil) {
 		got = append(got, c.Name+"="+c.Value)
 	}
-	if want := "session=backend-1,SMSESSION=sm-1,idp_session=idp-2"; strings.Join(got, ",") != want {
+	if want := "session=backend-1,idp_session=idp-2"; strings.Join(got, ",") != want {
 		t.Errorf("setByOrigin = %q, want %s", got, want)
 	}
 }

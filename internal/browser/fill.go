@@ -127,6 +127,13 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		if err != nil {
 			return err
 		}
+		for _, to := range p.Posts { // and where the form sends them
+			cl, err := credentialPost(p.Href, to, c.InsecureHTTP)
+			if err != nil {
+				return err
+			}
+			clear = clear || cl
+		}
 		if clear && !f.clear {
 			f.clear = true
 			c.Warnf("typing the credentials into %s in clear text, as --insecure-http allows", redact.URL(p.Href))

@@ -640,3 +640,136 @@ func TestRefusalsMaskTheTOTPSecret(t *testing.T) {
 		t.Errorf("the TOTP secret shows: %v\n%s", err, log)
 	}
 }
+
+// An IdP's error that quotes a 3-character password and the browser's
+// cookie values is shown masked, in the error as in the artifacts: one rule
+// of what is a secret for both.
+func TestRefusalsMaskAShortPasswordAndTheCookies(t *testing.T) {
+	needBrowser(t)
+	const short, cookie = "abc", "idp-secret-0461"
+	f := newFlow(t, "one-page.html")
+	f.idp.cookie = cookie
+	f.idp.subst = []string{"Wrong password.", "Wrong password " + short + " for session " + cookie + "."}
+	dir := t.TempDir()
+	_, log, err := f.login(t, func(c *Config) { c.Password, c.Artifacts = short, dir })
+	if failure.KindOf(err) != failure.Refused || !strings.Contains(fmt.Sprint(err), "Wrong password ") {
+		t.Fatalf("error = %v, want refused with the IdP's words\n%s", err, log)
+	}
+	shows := func(s string) bool { return strings.Contains(s, " "+short+" ") || strings.Contains(s, cookie) }
+	if shows(fmt.Sprint(err)) || shows(log) {
+		t.Errorf("the password or a cookie value shows: %v\n%s", err, log)
+	}
+	files, _ := os.ReadDir(dir)
+	if len(files) == 0 {
+		t.Fatal("no artifacts written")
+	}
+	for _, e := range files {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		if shows(string(b)) {
+			t.Errorf("%s shows the password or a cookie value", e.Name())
+		}
+	}
+}
+
+// --artifacts DIR: a missing directory is created 0700; an existing one is
+// used as it is, never chmod'ed (a 1777 directory keeps its sticky bit); a
+// symbolic link is not followed: nothing is written where it points.
+func TestArtifactsLeaveTheDirectoryAsItIs(t *testing.T) {
+	needBrowser(t)
+	fail := func(t *testing.T, dir string) []string {
+		t.Helper()
+		f := newFlow(t, "one-page.html")
+		var warned []string
+		_, log, err := f.login(t, func(c *Config) {
+			c.Password, c.Artifacts = "wrong password", dir
+			c.Warnf = func(format string, args ...any) { warned = append(warned, fmt.Sprintf(format, args...)) }
+		})
+		if failure.KindOf(err) != failure.Refused {
+			t.Fatalf("error = %v, want refused\n%s", err, log)
+		}
+		return warned
+	}
+	t.Run("missing", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "a", "b")
+		fail(t, dir)
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("the new directory: %v, %v; want mode 0700", fi, err)
+		}
+		if files, _ := os.ReadDir(dir); len(files) != 3 {
+			t.Errorf("%d artifacts, want 3", len(files))
+		}
+	})
+	t.Run("shared", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.Chmod(dir, os.ModeSticky|0o777); err != nil {
+			t.Fatal(err)
+		}
+		fail(t, dir)
+		fi, err := os.Stat(dir)
+		if err != nil || fi.Mode()&(os.ModePerm|os.ModeSticky) != os.ModePerm|os.ModeSticky {
+			t.Errorf("the directory's mode is now %v, want drwxrwxrwt as it was", fi.Mode())
+		}
+		files, _ := os.ReadDir(dir)
+		if len(files) != 3 {
+			t.Errorf("%d artifacts, want 3", len(files))
+		}
+		for _, e := range files {
+			if fi, _ := e.Info(); fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s is %v, want 0600", e.Name(), fi.Mode())
+			}
+		}
+	})
+	t.Run("symlink", func(t *testing.T) {
+		target := t.TempDir()
+		if err := os.Chmod(target, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(t.TempDir(), "link")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		warned := fail(t, link)
+		if fi, _ := os.Stat(target); fi.Mode().Perm() != 0o755 {
+			t.Errorf("the link's target is now %v", fi.Mode())
+		}
+		if files, _ := os.ReadDir(target); len(files) != 0 {
+			t.Errorf("%d artifacts written through the symbolic link", len(files))
+		}
+		if !strings.Contains(strings.Join(warned, "\n"), "symbolic link") {
+			t.Errorf("warnings = %q, want one saying the directory is a symbolic link", warned)
+		}
+	})
+}
+
+// The credential rule holds for where the form sends what is typed, not
+// only for the page's address: a sign-in page on loopback whose form (or
+// submit button) posts to http:// on a host that is not loopback is refused,
+// and that host gets nothing.
+func TestCredentialsAreNotPostedInClearOffLoopback(t *testing.T) {
+	needBrowser(t)
+	var stolen atomic.Int32
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			stolen.Add(1)
+		}
+		fmt.Fprint(w, "thanks")
+	}))
+	defer collector.Close()
+	steal := strings.Replace(collector.URL, "127.0.0.1", "collector.test", 1) + "/steal"
+	for name, subst := range map[string][]string{
+		"form action": {`action="/authenticate?back=one-page.html"`, `action="` + steal + `"`},
+		"formaction":  {`<button type="submit">`, `<button type="submit" formaction="` + steal + `">`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFlow(t, "one-page.html")
+			f.idp.subst = subst
+			_, log, err := f.login(t, nil)
+			if failure.KindOf(err) != failure.Usage || !strings.Contains(fmt.Sprint(err), "not encrypted") {
+				t.Errorf("error = %v (kind %v), want a usage error saying where the form sends is not encrypted\n%s", err, failure.KindOf(err), log)
+			}
+			if n := stolen.Load(); n != 0 {
+				t.Errorf("the host in clear text got %d forms", n)
+			}
+		})
+	}
+}

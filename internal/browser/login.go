@@ -166,8 +166,12 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 
 	res, err := s.login(ctx)
 	if err != nil {
+		// What the IdP's page said may quote a secret: the error is masked
+		// by the same secrets as the artifacts.
+		secrets, serr := s.secrets()
+		err = maskError(err, secrets)
 		if c.Artifacts != "" {
-			if aerr := s.saveArtifacts(c.Artifacts, err); aerr != nil {
+			if aerr := s.saveArtifacts(c.Artifacts, err, secrets, serr); aerr != nil {
 				c.Warnf("some artifacts were not written: %v", aerr)
 			} else {
 				c.Logf("artifacts written to %s", c.Artifacts)
@@ -251,10 +255,11 @@ type session struct {
 	fatal chan error    // the first failure seen by the event listener
 	wake  chan struct{} // a document arrived or loaded: probe now
 
-	mu     sync.Mutex
-	chain  []string // document URLs visited, in order
-	docURL map[network.RequestID]string
-	nav    navigations // the window's own (main frame) navigations
+	mu      sync.Mutex
+	chain   []string // document URLs visited, in order
+	docURL  map[network.RequestID]string
+	nav     navigations   // the window's own (main frame) navigations
+	setters cookieSetters // which host set which cookie
 }
 
 // navigations follows the window's main frame: how many documents it has
@@ -301,7 +306,14 @@ func (s *session) start(ctx context.Context) error {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	checked := make(chan error, 1)
-	go func() { checked <- preflight(pctx, s.cfg.Backend.URL) }()
+	if s.cfg.Remote == "" {
+		go func() { checked <- preflight(pctx, s.cfg.Backend.URL) }()
+	} else {
+		// A remote browser resolves and reaches the backend from its own
+		// network, where names may differ from this machine's; it reports
+		// an unknown host or a refused connection itself.
+		checked = nil
+	}
 	timer := time.NewTimer(time.Until(s.cfg.Deadline))
 	defer timer.Stop()
 	for {
@@ -404,6 +416,7 @@ func (s *session) report(err error) {
 // onEvent watches the documents the window loads. It runs in chromedp's
 // event loop, so it only records and reports.
 func (s *session) onEvent(ev any) {
+	s.noteSetter(ev)
 	switch e := ev.(type) {
 	case *page.EventDomContentEventFired, *page.EventLoadEventFired:
 		s.poke()
@@ -464,6 +477,31 @@ func (s *session) onEvent(ev any) {
 		s.mu.Unlock()
 		s.report(s.unreachable(u, e.ErrorText))
 	}
+}
+
+// noteSetter records what cookieSetters needs from every network event,
+// whatever the resource.
+func (s *session) noteSetter(ev any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if e.RedirectResponse != nil {
+			s.setters.response(e.RequestID, e.RedirectResponse)
+		}
+	case *network.EventResponseReceived:
+		s.setters.response(e.RequestID, e.Response)
+	case *network.EventResponseReceivedExtraInfo:
+		s.setters.headers(e.RequestID, e.Headers)
+	}
+}
+
+// setElsewhere is the cookies set during the login by hosts other than the
+// backend's.
+func (s *session) setElsewhere() []cookies.Cookie {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.setters.elsewhere(s.cfg.Backend, time.Now())
 }
 
 // navEnded notes that a document request got its answer or failed.

@@ -53,16 +53,22 @@ func (m Marker) MatchHTML(page []byte) (bool, error) {
 	return re.MatchString(visibleText(doc)), nil
 }
 
-// visibleText is the text of a document's body a person would see: no
-// script, style, template or head content; elements' texts separated by
-// white space.
+// visibleText is the text of a document's body a person would see, as the
+// browser's innerText has it: no script, style, template or head content,
+// nothing of an element the page hides (the hidden attribute, an inline
+// display:none or visibility:hidden, a dialog that is not open), no
+// textarea's text; elements' texts separated by white space. Style sheets
+// are not read: a marker hidden by a class is still seen.
 func visibleText(doc *html.Node) string {
 	var b strings.Builder
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {
 			switch n.Data {
-			case "script", "style", "template", "noscript", "head", "title":
+			case "script", "style", "template", "noscript", "head", "title", "textarea":
+				return
+			}
+			if hiddenElement(n) {
 				return
 			}
 			b.WriteByte(' ')
@@ -76,4 +82,27 @@ func visibleText(doc *html.Node) string {
 	}
 	walk(doc)
 	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// hiddenElement reports whether n is not rendered by its own markup.
+func hiddenElement(n *html.Node) bool {
+	open := false
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "hidden":
+			return true
+		case "style":
+			for _, decl := range strings.Split(a.Val, ";") {
+				prop, val, _ := strings.Cut(decl, ":")
+				prop = strings.ToLower(strings.TrimSpace(prop))
+				val = strings.ToLower(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(val), "!important")))
+				if prop == "display" && val == "none" || prop == "visibility" && (val == "hidden" || val == "collapse") {
+					return true
+				}
+			}
+		case "open":
+			open = true
+		}
+	}
+	return n.Data == "dialog" && !open
 }

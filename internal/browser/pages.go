@@ -100,6 +100,7 @@ type probe struct {
 	FP      string   `json:"fp"`      // the state's fingerprint
 	Control string   `json:"control"` // what the kind's action clicks
 	Errors  []string `json:"errors"`  // errors and notices shown
+	Posts   []string `json:"posts"`   // where the sign-in fields' forms send
 	Text    string   `json:"text"`
 	Did     string   `json:"did"`
 }

@@ -42,6 +42,11 @@
     if (same.length > 0) users = same;
   }
   const fields = passwords.length + users.length + otps.length;
+  // Where what is typed would be sent: each field's form's action, and a
+  // submit button's own formaction (absolute URLs; a javascript: action
+  // leaves it to the page's script, which the probe cannot follow).
+  const posts = [...new Set([...passwords, ...users, ...otps].map((el) => el.form && el.form.action)
+    .concat(all("[formaction]").map((b) => b.formAction)).filter((a) => a && !/^javascript:/i.test(a)))];
 
   // Words in English, German, French and Spanish.
   const denyRe = words("deny|denied|cancel|reject|decline|no|not now|don't|do not|back|forgot|reset|create|sign ?up|register|use another|other account|help|log ?out|sign ?out|log ?off" +
@@ -182,6 +187,7 @@
     fp: fp,
     control: control ? (text(control) || control.tagName.toLowerCase()) : "",
     errors: errors,
+    posts: posts,
     text: body.trim().replace(/\s+/g, " ").slice(0, 300),
   };
   try { r.marker = Boolean(eval(cfg.marker)); } catch (e) { r.marker = false; }

@@ -45,6 +45,10 @@ func checkSelector(kind, v string) error {
 	return nil
 }
 
+// CheckCSS refuses a CSS selector Chrome cannot parse (see checkSelector),
+// for the selectors of --username-field, --password-field and --submit.
+func CheckCSS(v string) error { return checkSelector("css", v) }
+
 var unsupportedFunc = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`not yet support this function ([\w-]+)\(\)`)
 })

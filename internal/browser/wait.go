@@ -146,7 +146,7 @@ func (s *session) finish(ctx context.Context, href string) (*Result, error) {
 	if err != nil {
 		return nil, s.waitError(ctx, err)
 	}
-	cs := cookiesFromCDP(setByOrigin(got.Cookies, s.cfg.Backend, s.cfg.Session))
+	cs := cookiesFromCDP(setByOrigin(got.Cookies, s.cfg.Backend, s.cfg.Session, s.setElsewhere()))
 	idp := s.idpSession(ctx, cs)
 	s.cfg.Logf("took %d backend cookies and %d of the identity provider's session", len(cs), len(idp))
 	return &Result{Cookies: cs, Session: idp, URL: redact.URL(href)}, nil

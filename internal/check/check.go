@@ -6,6 +6,7 @@ package check
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -41,7 +42,7 @@ type Step struct {
 type Config struct {
 	Backend                                        *backend.Backend
 	LoginPath, CallbackPath, TokenPath, WhoamiPath string
-	Timeout                                        time.Duration // per request; default 10s
+	Timeout                                        time.Duration // the whole check's; default 10s
 }
 
 // Run walks the steps in order: backend, login, idp, callback, token,
@@ -50,8 +51,12 @@ func Run(ctx context.Context, c Config) []Step {
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second
 	}
+	// The time is the whole check's: an IdP or backend that answers each
+	// request slowly cannot make it last request after request.
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
 	jar, _ := cookiejar.New(nil) // never fails without options
-	r := &runner{c: c, http: hop.NoFollow(&http.Client{Timeout: c.Timeout, Jar: jar})}
+	r := &runner{c: c, http: hop.NoFollow(&http.Client{Jar: jar})}
 	steps := []Step{r.backend(ctx)}
 	if steps[0].Status == Fail {
 		return append(steps, skipped("login", "idp", "callback", "token", "whoami")...)
@@ -113,6 +118,9 @@ func (r *runner) get(ctx context.Context, target string, cookies bool) (answer, 
 	}
 	resp, body, err := hop.Do(client, req)
 	if resp == nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return answer{}, fmt.Errorf("--timeout %s ran out", r.c.Timeout)
+		}
 		return answer{}, err
 	}
 	a := answer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: body}

@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/check"
@@ -213,6 +215,40 @@ func TestCheckIdPDown(t *testing.T) {
 	steps := check.Run(context.Background(), c)
 	if got := statuses(steps); got != "backend=ok login=ok idp=fail callback=ok token=ok whoami=ok" {
 		t.Errorf("steps = %s\n%+v", got, steps)
+	}
+}
+
+// TestCheckTimeoutBoundsTheWholeCheck: --timeout is the check's, not each
+// request's: an IdP that answers each of many discovery guesses slowly, but
+// within the time, is not asked again and again after the time ran out.
+func TestCheckTimeoutBoundsTheWholeCheck(t *testing.T) {
+	var asked atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		select { // slow, but within the time of one request
+		case <-time.After(100 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+		http.NotFound(w, r)
+	}))
+	defer slow.Close()
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			http.Redirect(w, r, slow.URL+strings.Repeat("/a", 30)+"?client_id=app&response_type=code", http.StatusFound)
+			return
+		}
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	defer be.Close()
+	u, _ := url.Parse(be.URL)
+	c := cfg(u)
+	c.Timeout = 300 * time.Millisecond
+	steps := check.Run(context.Background(), c)
+	if n := asked.Load(); n > 10 {
+		t.Errorf("the IdP was asked %d times after a --timeout of %s for the whole check", n, c.Timeout)
+	}
+	if !strings.Contains(fmt.Sprint(steps), "--timeout") {
+		t.Errorf("no step says the --timeout ran out: %+v", steps)
 	}
 }
 

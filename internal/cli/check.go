@@ -15,7 +15,7 @@ import (
 
 // checkFlags are check's own flag: the paths and -o come with its groups.
 func checkFlags(fs *pflag.FlagSet, o *Options) {
-	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "time limit of each request")
+	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "time limit of the whole check")
 }
 
 func checkOptions(o *Options) error {
@@ -38,6 +38,11 @@ func runCheck(ctx context.Context, o Options, stdio IO) error {
 	}
 	failed := check.Failed(steps)
 	if o.Output == "json" {
+		// What the backend and the IdP said, escaped as in text: JSON
+		// itself leaves C1 controls, DEL and bidirectional overrides raw.
+		for i := range steps {
+			steps[i].Detail, steps[i].Fix = escape.Control(steps[i].Detail), escape.Control(steps[i].Fix)
+		}
 		if err := writeJSON(stdio.Out, struct {
 			Backend string       `json:"backend"`
 			OK      bool         `json:"ok"`

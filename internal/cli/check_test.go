@@ -74,3 +74,28 @@ func TestRunCheckEscapesWhatItWasTold(t *testing.T) {
 		t.Errorf("the client_id is not shown escaped:\n%s", out.String())
 	}
 }
+
+// check -o json escapes what it was told as text mode does: JSON itself
+// leaves C1 controls, DEL and bidirectional overrides raw.
+func TestRunCheckJSONEscapesWhatItWasTold(t *testing.T) {
+	var be *httptest.Server
+	be = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			http.Redirect(w, r, "http://127.0.0.1:1/auth?client_id=%c2%9b31m%7fevil%e2%80%aegnp.exe&response_type=code&redirect_uri="+be.URL+"/callback", http.StatusFound)
+			return
+		}
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	defer be.Close()
+	var out, errb bytes.Buffer
+	Run(context.Background(), []string{"check", "-b", be.URL, "-o", "json"}, envOf(nil), IO{Out: &out, Err: &errb})
+	if strings.ContainsAny(out.String()+errb.String(), "\u009b\u007f\u202e") {
+		t.Errorf("a control character reached the terminal:\n%q", out.String()+errb.String())
+	}
+	var got struct {
+		Steps []struct{ Step, Detail string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got.Steps) < 2 || !strings.Contains(got.Steps[1].Detail, `\u009b31m\x7fevil\u202egnp.exe`) {
+		t.Errorf("the client_id is not shown escaped (%v):\n%s", err, out.String())
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/loopback"
+	"github.com/clilogin/clilogin/internal/ownfile"
 )
 
 // Options is everything a command is told, from flags and the environment.
@@ -222,6 +223,19 @@ func (o *Options) checkBrowser(c command, fs *pflag.FlagSet, env Env) error {
 	var err error
 	if o.Success, err = browser.ParseMarker(success); err != nil {
 		return failure.Wrap(failure.Usage, "use --success text:STRING, css:SELECTOR or xpath:EXPR", fmt.Errorf("--success: %w", err))
+	}
+	for _, f := range []struct{ name, v string }{{"username-field", o.UsernameField}, {"password-field", o.PasswordField}, {"submit", o.Submit}} {
+		if f.v == "" {
+			continue
+		}
+		if err := browser.CheckCSS(f.v); err != nil {
+			return failure.Wrap(failure.Usage, "pass a CSS selector Chrome understands, e.g. 'input[name=login]' or '#submit'", fmt.Errorf("--%s %w", f.name, err))
+		}
+	}
+	if o.Artifacts != "" {
+		if err := ownfile.CheckNewOrOwnDir(o.Artifacts); err != nil {
+			return failure.Wrap(failure.Usage, "name a directory of your own, not a symbolic link (a missing one is created 0700)", fmt.Errorf("--artifacts: %w", err))
+		}
 	}
 	if o.Timeout <= 0 {
 		return usageError("--timeout must be positive, got %s", o.Timeout)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -223,6 +225,10 @@ func TestParseOptionsRefuses(t *testing.T) {
 		{"remote browser ws off loopback", []string{"login", "-b", "https://x.example", "--remote-browser", "ws://chrome:9222/devtools/browser/x"}, nil, "not on loopback"},
 		{"bad css selector", []string{"login", "-b", "https://x.example", "--success", "css:[[["}, nil, "--success"},
 		{"bad xpath", []string{"login", "-b", "https://x.example", "--success", "xpath:!!bad"}, nil, "--success"},
+		{"bad submit selector", []string{"login", "-b", "https://x.example", "--submit", "[[["}, nil, `--submit "[[[" is not a valid CSS selector`},
+		{"bad username field", []string{"token", "-b", "https://x.example", "--username-field", "input[name="}, nil, "--username-field"},
+		{"bad password field", []string{"cookies", "-b", "https://x.example", "--password-field", "#a::"}, nil, "--password-field"},
+		{"bad selector from the environment", []string{"login", "-b", "https://x.example"}, map[string]string{"CLILOGIN_SUBMIT": ">>"}, "--submit"},
 		{"check without backend", []string{"check"}, nil, "--backend is required"},
 		{"check -o env", []string{"check", "-b", "https://x.example", "-o", "env"}, nil, "--output must be text or json"},
 		{"check relative path", []string{"check", "-b", "https://x.example", "--callback-path", "cb"}, nil, "--callback-path must start with /"},
@@ -393,6 +399,31 @@ func TestReportWritesOneJSONObjectOnFailure(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "clilogin: error: ") {
 		t.Errorf("stderr = %q", errb.String())
+	}
+}
+
+// --artifacts naming a symbolic link or something that is not a directory
+// is refused up front (exit 2), not found out after a failed login.
+func TestParseOptionsRefusesAnArtifactsDirItWouldNotUse(t *testing.T) {
+	dir := t.TempDir()
+	link, file := filepath.Join(dir, "link"), filepath.Join(dir, "file")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := envOf(map[string]string{"XDG_CONFIG_HOME": dir})
+	for path, want := range map[string]string{link: "symbolic link", file: "not a directory"} {
+		_, err := parseOptions([]string{"login", "-b", "https://x.example", "--artifacts", path}, env)
+		if failure.KindOf(err) != failure.Usage || !strings.Contains(fmt.Sprint(err), want) {
+			t.Errorf("--artifacts %s: %v (kind %v), want a usage error saying %q", path, err, failure.KindOf(err), want)
+		}
+	}
+	for _, ok := range []string{dir, filepath.Join(dir, "missing", "yet")} {
+		if _, err := parseOptions([]string{"login", "-b", "https://x.example", "--artifacts", ok}, env); err != nil {
+			t.Errorf("--artifacts %s: %v", ok, err)
+		}
 	}
 }
 

@@ -59,11 +59,17 @@ func WriteFormat(w io.Writer, format string, cs []Cookie, target *url.URL) error
 
 // WriteNetscape writes a Netscape cookie file. HttpOnly cookies get curl's
 // "#HttpOnly_" domain prefix; a host-only cookie has no leading dot and
-// FALSE in the subdomains column; a session cookie expires at 0.
+// FALSE in the subdomains column; a session cookie expires at 0. A cookie
+// without a name is left out, with a comment saying so: curl and wget would
+// read its line as a cookie named by its value, and send that instead.
 func WriteNetscape(w io.Writer, cs []Cookie) error {
 	var b strings.Builder
 	b.WriteString("# Netscape HTTP Cookie File\n# Written by clilogin. It holds session secrets: keep it private.\n\n")
 	for _, c := range cs {
+		if c.Name == "" {
+			b.WriteString("# A cookie without a name is left out: curl and wget cannot send one.\n")
+			continue
+		}
 		domain, sub := c.Domain, "FALSE"
 		if !c.HostOnly {
 			domain, sub = "."+c.Domain, "TRUE"
@@ -141,7 +147,8 @@ func WritePlaywright(w io.Writer, cs []Cookie) error {
 // Header returns the value of the Cookie header a browser sends to target:
 // the unexpired cookies of its host (exactly, for a host-only cookie) whose
 // path is a prefix of target's path, Secure ones only over https or to
-// loopback. Values go as they are, as the browser sends them.
+// loopback. Values go as they are, as the browser sends them; a cookie
+// without a name is sent as its bare value, as browsers do.
 func Header(cs []Cookie, target *url.URL, now time.Time) string {
 	var parts []string
 	path := target.Path
@@ -151,6 +158,10 @@ func Header(cs []Cookie, target *url.URL, now time.Time) string {
 	secure := target.Scheme == "https" || loopback.Host(target.Hostname())
 	for _, c := range cs {
 		if !c.MatchesHost(target.Hostname()) || c.Expired(now) || !pathMatch(c.Path, path) || c.Secure && !secure {
+			continue
+		}
+		if c.Name == "" {
+			parts = append(parts, c.Value)
 			continue
 		}
 		parts = append(parts, c.Name+"="+c.Value)

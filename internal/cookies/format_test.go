@@ -3,6 +3,7 @@ package cookies
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -86,4 +87,30 @@ func FuzzWriteNetscape(f *testing.F) {
 			t.Errorf("line %q has %d fields", last, n)
 		}
 	})
+}
+
+// TestNamelessCookie: a cookie without a name (Set-Cookie: "value") is sent
+// by a browser as the bare value. curl and wget read a Netscape line without
+// a name as a cookie named by the value, so the file leaves it out rather
+// than send a cookie the backend never set; the header sends what a browser
+// sends.
+func TestNamelessCookie(t *testing.T) {
+	cs := []Cookie{
+		{Name: "", Value: "nameless-value", Domain: "127.0.0.1", HostOnly: true, Path: "/"},
+		{Name: "sid", Value: "s1", Domain: "127.0.0.1", HostOnly: true, Path: "/"},
+	}
+	var b bytes.Buffer
+	if err := WriteNetscape(&b, cs); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "nameless-value") {
+		t.Errorf("the Netscape file holds the nameless cookie, which curl sends as nameless-value=:\n%s", b.String())
+	}
+	if !strings.Contains(b.String(), "\tsid\ts1\n") {
+		t.Errorf("the named cookie is missing:\n%s", b.String())
+	}
+	u, _ := url.Parse("http://127.0.0.1/")
+	if got, want := Header(cs, u, time.Now()), "nameless-value; sid=s1"; got != want {
+		t.Errorf("Header = %q, want %q (what a browser sends)", got, want)
+	}
 }

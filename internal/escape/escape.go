@@ -12,10 +12,13 @@ import (
 )
 
 // Control returns s with every control character written as a Go escape
-// (\x1b, \n, \u009b), and every byte that is not UTF-8 as \xNN. Bidirectional
-// overrides and isolates (U+202A–U+202E, U+2066–U+2069) count as control
-// characters: they reorder what a terminal shows. Everything else, including
-// a backslash, is kept as it is; s without any of these is returned unchanged.
+// (\x1b, \n, \u009b), and every byte that is not UTF-8 as \xNN. Invisible
+// format characters (Unicode category Cf: the bidirectional overrides,
+// isolates and marks U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C,
+// the zero width space U+200B, U+FEFF, ...) and the line and paragraph
+// separators U+2028 and U+2029 count as control characters: they reorder,
+// hide or break what a terminal shows. Everything else, including a
+// backslash, is kept as it is; s without any of these is returned unchanged.
 func Control(s string) string {
 	if strings.IndexFunc(s, bad) < 0 && utf8.ValidString(s) {
 		return s
@@ -34,6 +37,8 @@ func Control(s string) string {
 			b.WriteString(`\t`)
 		case r < 0x80 && bad(r):
 			fmt.Fprintf(&b, `\x%02x`, r)
+		case bad(r) && r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
 		case bad(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
@@ -44,7 +49,9 @@ func Control(s string) string {
 	return b.String()
 }
 
-// bad reports whether r is a control character, or one that reorders text.
+// bad reports whether r is a control character, an invisible format
+// character (which includes the bidirectional overrides, isolates and marks),
+// or a line or paragraph separator.
 func bad(r rune) bool {
-	return unicode.IsControl(r) || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }

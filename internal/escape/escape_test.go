@@ -21,6 +21,12 @@ func TestControl(t *testing.T) {
 		{"bad utf-8 \xff\xfe", `bad utf-8 \xff\xfe`},
 		{"nul \x00", `nul \x00`},
 		{"replacement char \ufffd kept", "replacement char \ufffd kept"},
+		{"rlm a\u200fb", `rlm a\u200fb`},
+		{"alm a\u061cb", `alm a\u061cb`},
+		{"line sep a\u2028b", `line sep a\u2028b`},
+		{"para sep a\u2029b", `para sep a\u2029b`},
+		{"zwsp a\u200bb", `zwsp a\u200bb`},
+		{"bom \ufeff", `bom \ufeff`},
 	}
 	for _, tt := range tests {
 		if got := Control(tt.in); got != tt.want {

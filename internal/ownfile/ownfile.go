@@ -60,6 +60,51 @@ func MkdirPrivate(path string) error {
 	return nil
 }
 
+// OpenDir opens the directory path to write files into it, creating it
+// (0700, with its parents) when it is missing. An existing directory is used
+// as it is, never chmod'ed: it may be shared (/tmp, the current directory).
+// It is refused, with an error wrapping ErrUntrusted, when path is a
+// symbolic link (it is not followed) or belongs to another user. Files are
+// to be created in it through the returned Root, which keeps them inside.
+func OpenDir(path string) (*os.Root, error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(path, 0o700); err == nil {
+			fi, err = os.Lstat(path)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDir(path, fi, false); err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(path)
+	if err != nil {
+		return nil, err
+	}
+	// The directory opened is the one checked, not one put in its place.
+	if rfi, err := root.Stat("."); err != nil || !os.SameFile(fi, rfi) {
+		root.Close()
+		return nil, fmt.Errorf("%s was replaced while it was opened: %w", path, ErrUntrusted)
+	}
+	return root, nil
+}
+
+// CheckNewOrOwnDir checks ahead that OpenDir would use path: a path that
+// does not exist yet, or a directory of the user's that is not a symbolic
+// link.
+func CheckNewOrOwnDir(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return checkDir(path, fi, false)
+}
+
 // CheckDir checks that the existing directory path is the user's own and
 // writable by no one else. It follows a symbolic link at path and checks
 // what it points to.

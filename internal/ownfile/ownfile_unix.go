@@ -13,9 +13,13 @@ import (
 )
 
 // openNoFollow opens path without following a symbolic link at its last
-// component (O_NOFOLLOW): the link itself makes the open fail.
+// component (O_NOFOLLOW): the link itself makes the open fail. It opens
+// without waiting (O_NONBLOCK): a FIFO or a device planted at path would
+// otherwise block the open until a writer comes, in a system call that no
+// signal ends; Open then refuses what is not a regular file. For a regular
+// file the flag changes nothing.
 func openNoFollow(path string, flag int) (*os.File, error) {
-	f, err := os.OpenFile(path, flag|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	f, err := os.OpenFile(path, flag|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0o600)
 	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EMLINK) { // EMLINK: FreeBSD's answer
 		return nil, fmt.Errorf("%s is a symbolic link: %w", path, ErrUntrusted)
 	}

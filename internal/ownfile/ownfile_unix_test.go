@@ -4,9 +4,13 @@ package ownfile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A file with a second hard link may be another file under another name
@@ -37,5 +41,38 @@ func TestOpenRefusesAFileWithAnotherHardLink(t *testing.T) {
 		t.Errorf("a new file of one's own: %v", err)
 	} else {
 		f.Close()
+	}
+}
+
+// A FIFO planted where a cache file or a lock is expected is refused at
+// once: opening it for reading would wait for a writer for ever, in a
+// system call that no signal ends.
+func TestOpenRefusesAFIFOWithoutWaiting(t *testing.T) {
+	dir := t.TempDir()
+	for _, flag := range []int{os.O_RDONLY, os.O_RDWR | os.O_CREATE} {
+		path := filepath.Join(dir, fmt.Sprintf("fifo-%d", flag))
+		if err := unix.Mkfifo(path, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			f, err := Open(path, flag)
+			if f != nil {
+				f.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrUntrusted) {
+				t.Errorf("flag %#x: err = %v, want ErrUntrusted", flag, err)
+			}
+		case <-time.After(10 * time.Second):
+			// Unblock the open so that the test ends.
+			if w, err := os.OpenFile(path, os.O_WRONLY|unix.O_NONBLOCK, 0); err == nil {
+				w.Close()
+			}
+			t.Fatalf("flag %#x: opening a FIFO still waits after 10s", flag)
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Mask replaces a secret.
@@ -83,15 +85,85 @@ func JWTs(s string) string {
 	return jwt().ReplaceAllString(s, Mask)
 }
 
-// Secrets replaces every occurrence of each non-empty secret in s by Mask.
+// MinAnywhere is the length (in bytes) from which a secret is masked
+// wherever it occurs. A shorter one (a 3-character password, a cookie
+// value of "1") is masked only where it stands alone: not next to a letter
+// or a digit, so that it is hidden without hiding every word that holds its
+// letters. The artifacts' page mask (maskPage in internal/browser) applies
+// the same rule.
+const MinAnywhere = 4
+
+// Secrets replaces every occurrence of each non-empty secret in s by Mask,
+// by the rule of MinAnywhere. It is the one rule of what is masked, for
+// messages, -v logs and artifacts alike.
 func Secrets(s string, secrets ...string) string {
 	for _, secret := range secrets {
-		if len(secret) >= 4 { // shorter strings would mask ordinary words
+		switch {
+		case secret == "":
+		case len(secret) >= MinAnywhere:
 			s = strings.ReplaceAll(s, secret, Mask)
+		default:
+			s = maskAlone(s, secret)
 		}
 	}
 	return s
 }
+
+// Values returns the values of cookies (or other session values) that are
+// secrets to mask: those of MinAnywhere bytes or more. A shorter value (a
+// cookie "consent=1" or "lang=en") grants nothing, and masking it where it
+// stands alone would hide ordinary words of every message; a short
+// password or TOTP secret is passed to Secrets as it is.
+func Values(values []string) []string {
+	var out []string
+	for _, v := range values {
+		if len(v) >= MinAnywhere {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Split sorts secrets by the rule of MinAnywhere: those masked wherever they
+// occur, and those masked where they stand alone. Empty ones are dropped.
+// It is for a masker outside Go (the artifacts' page script).
+func Split(secrets []string) (anywhere, alone []string) {
+	for _, s := range secrets {
+		switch {
+		case s == "":
+		case len(s) >= MinAnywhere:
+			anywhere = append(anywhere, s)
+		default:
+			alone = append(alone, s)
+		}
+	}
+	return anywhere, alone
+}
+
+// maskAlone replaces each occurrence of secret in s that has no letter or
+// digit right before or after it.
+func maskAlone(s, secret string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is in b
+	for from := 0; ; {
+		i := strings.Index(s[from:], secret)
+		if i < 0 {
+			b.WriteString(s[done:])
+			return b.String()
+		}
+		start, end := from+i, from+i+len(secret)
+		before, _ := utf8.DecodeLastRuneInString(s[:start])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if start > 0 && wordRune(before) || end < len(s) && wordRune(after) {
+			from = start + 1 // inside a word: look again further on
+			continue
+		}
+		b.WriteString(s[done:start] + Mask)
+		done, from = end, end
+	}
+}
+
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // Environ returns environ (NAME=value entries) without clilogin's own
 // CLILOGIN_* variables, whatever their case: the password, the TOTP secret,

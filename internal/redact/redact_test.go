@@ -102,7 +102,9 @@ func TestURLMasksSecretsAndKeepsTheRest(t *testing.T) {
 	}
 }
 
-func TestSecretsMasksEverySecretOfFourOrMoreBytes(t *testing.T) {
+// A secret of four bytes or more is masked wherever it is; a shorter one
+// (a 3-character password) where it stands alone, not inside a longer word.
+func TestSecretsMasksEverySecret(t *testing.T) {
 	tests := []struct {
 		name    string
 		s       string
@@ -111,7 +113,11 @@ func TestSecretsMasksEverySecretOfFourOrMoreBytes(t *testing.T) {
 	}{
 		{"one secret, every occurrence", "pw=hunter2 again hunter2", []string{"hunter2"}, "pw=REDACTED again REDACTED"},
 		{"several secrets", "tok abcd.efgh cookie s3ss", []string{"abcd.efgh", "s3ss"}, "tok REDACTED cookie REDACTED"},
-		{"short secrets ignored", "a is not abc", []string{"a", "abc"}, "a is not abc"},
+		{"short secrets standing alone masked", "a is not abc", []string{"a", "abc"}, "REDACTED is not REDACTED"},
+		{"short secret quoted or at the edges", `abc value="abc" pw=abc.`, []string{"abc"}, `REDACTED value="REDACTED" pw=REDACTED.`},
+		{"short secret inside a word kept", "abcdef xabc xabcx ñabc abc7", []string{"abc"}, "abcdef xabc xabcx ñabc abc7"},
+		{"short secret next to itself", "abcabc abc", []string{"abc"}, "abcabc REDACTED"},
+		{"short secret overlapping a word", "xaaa aa", []string{"aa"}, "xaaa REDACTED"},
 		{"empty secret ignored", "nothing", []string{""}, "nothing"},
 		{"no secrets", "plain", nil, "plain"},
 		{"secret absent", "plain text", []string{"zzzz"}, "plain text"},
@@ -230,5 +236,14 @@ func TestJWTs(t *testing.T) {
 	}
 	if got := URL("http://127.0.0.1:9/welcome/" + tok); got != "http://127.0.0.1:9/welcome/REDACTED" {
 		t.Errorf("URL with a JWT in its path = %q", got)
+	}
+}
+
+// Cookie values shorter than MinAnywhere are not secrets to mask: "1" or
+// "en" would hide ordinary words of every message.
+func TestValuesKeepsTheLongOnes(t *testing.T) {
+	got := Values([]string{"1", "en", "yes", "s3ss", "longer-session-value", ""})
+	if strings.Join(got, ",") != "s3ss,longer-session-value" {
+		t.Errorf("Values = %q", got)
 	}
 }

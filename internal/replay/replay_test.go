@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -328,5 +329,70 @@ func TestReplayBackendAndIdPOnOneHost(t *testing.T) {
 	}
 	if got := strings.Join(sessionNames, " "); got != "idp_session" {
 		t.Errorf("IdP session %q, want idp_session", got)
+	}
+}
+
+// The rule of the browser login holds in the replay too: a cookie belongs
+// to the host that set it. An IdP at idp.corp.test that refreshes its
+// session for the parent domain (Domain=corp.test, SiteMinder style) on the
+// backend's port: the backend app.corp.test is sent it, as a browser would,
+// but it stays the IdP's session and never becomes a backend cookie.
+func TestParentDomainIdPCookieStaysTheIdPs(t *testing.T) {
+	var backendGot atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := strings.Split(r.Host, ":")[0]
+		switch {
+		case host == "app.corp.test" && r.URL.Path == "/login":
+			http.Redirect(w, r, "https://idp.corp.test:"+strings.Split(r.Host, ":")[1]+"/authorize", http.StatusFound)
+		case host == "app.corp.test" && r.URL.Path == "/callback":
+			if _, err := r.Cookie("SMSESSION"); err == nil {
+				backendGot.Add(1)
+			}
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "backend-sid", Path: "/", HttpOnly: true})
+			fmt.Fprint(w, "ok")
+		case host == "idp.corp.test" && r.URL.Path == "/authorize":
+			if _, err := r.Cookie("SMSESSION"); err != nil {
+				fmt.Fprint(w, `<form><input type=password name=password></form>`)
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: "SMSESSION", Value: "refreshed", Domain: "corp.test", Path: "/", HttpOnly: true})
+			http.Redirect(w, r, "https://app.corp.test:"+strings.Split(r.Host, ":")[1]+"/callback?code=c", http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	// Every name reaches the test server, as *.corp.test would a real one;
+	// its certificate is for example.com.
+	dialer := &net.Dialer{}
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.TLSClientConfig.ServerName = "example.com"
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	client := &http.Client{Transport: tr}
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	be, _ := url.Parse(fmt.Sprintf("https://app.corp.test:%d", port))
+	res, err := Run(context.Background(), Config{Backend: &backend.Backend{URL: be}, LoginPath: "/login", CallbackPath: "/callback",
+		Marker: browser.Marker{Kind: "text", Value: "ok"}, Client: client,
+		Session: []cookies.Cookie{{Name: "SMSESSION", Value: "stored", Domain: "corp.test", Path: "/", HTTPOnly: true}}})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	var backendNames, session []string
+	for _, k := range res.Backend {
+		backendNames = append(backendNames, k.Name)
+	}
+	for _, k := range res.Session {
+		session = append(session, k.Name+"="+k.Value+"@"+k.Domain)
+	}
+	if strings.Join(backendNames, ",") != "sid" {
+		t.Errorf("the backend's cookies are %q, want sid alone", backendNames)
+	}
+	if strings.Join(session, ",") != "SMSESSION=refreshed@corp.test" {
+		t.Errorf("the IdP's session is %q, want the refreshed SMSESSION", session)
+	}
+	if backendGot.Load() != 1 {
+		t.Errorf("the backend got the parent-domain cookie %d times; a browser sends it (RFC 6265), so does the replay", backendGot.Load())
 	}
 }
