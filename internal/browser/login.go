@@ -26,6 +26,7 @@ import (
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/redact"
+	"github.com/clilogin/clilogin/internal/remotebrowser"
 )
 
 //go:embed probe.js
@@ -42,6 +43,8 @@ type Config struct {
 	// new tab in a browser context of its own, both disposed of at the end;
 	// the browser keeps running.
 	Remote string
+	// InsecureRemote allows a clear-text Remote off loopback.
+	InsecureRemote bool
 
 	Backend      *backend.Backend
 	LoginPath    string
@@ -129,9 +132,20 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 	var allocCancel context.CancelFunc
 	var lock *profileLock
 	procs := &procGroup{}
+	var ep *remotebrowser.Endpoint
 	if c.Remote != "" {
-		c.Logf("remote browser %s", redact.URL(c.Remote))
-		allocCtx, allocCancel = remote.NewAllocator(base, c.Remote, remote.WithDialTimeout(10*time.Second))
+		octx, cancel := context.WithDeadline(ctx, c.Deadline)
+		var err error
+		ep, err = remotebrowser.Open(octx, c.Remote, remotebrowser.Options{Insecure: c.InsecureRemote,
+			Headless: c.Headless, BrowserArgs: c.BrowserArgs, Logf: c.Logf})
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		// The URL is dialled as given: chromedp would otherwise swap it for
+		// what /json/version on its host says (a Grid has none, and
+		// browserless's drops the ?token=).
+		allocCtx, allocCancel = remote.NewAllocator(base, ep.WebSocket, remote.NoModifyURL, remote.WithDialTimeout(10*time.Second))
 	} else {
 		bin, err := Find(c.Browser, c.Headless)
 		if err != nil {
@@ -153,11 +167,11 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		ctxOpts = append(ctxOpts, chromedp.WithNewBrowserContext())
 	}
 	bctx, _ := chromedp.NewContext(allocCtx, ctxOpts...)
-	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, procs: procs,
+	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, procs: procs, remote: ep,
 		fatal: make(chan error, 1), wake: make(chan struct{}, 1), docURL: map[network.RequestID]string{},
 		nav: navigations{inFlight: map[network.RequestID]bool{}}}
 
-	res, err := s.login(ctx)
+	res, err := recovered(func() (*Result, error) { return s.login(ctx) })
 	if err != nil {
 		if c.Artifacts != "" {
 			if aerr := s.saveArtifacts(c.Artifacts, err); aerr != nil {
@@ -238,6 +252,7 @@ type session struct {
 	allocCancel context.CancelFunc
 	lock        *profileLock
 	procs       *procGroup
+	remote      *remotebrowser.Endpoint // a WebDriver session is deleted at the end
 	closeOnce   sync.Once
 	started     bool // the browser started and the page is attached
 
@@ -287,6 +302,13 @@ func (s *session) start(ctx context.Context) error {
 	t0 := time.Now()
 	done := make(chan error, 1)
 	go func() {
+		// A panic in chromedp (it has panicked on a remote endpoint's
+		// answer) is a failure to start, not a crash.
+		defer func() {
+			if r := recover(); r != nil {
+				done <- panicError(r)
+			}
+		}()
 		// Listen is the first run: it starts Chrome, attaches to the page and
 		// subscribes to its events before anything is loaded.
 		done <- chromedp.Listen(s.bctx, s.onEvent)
@@ -307,7 +329,7 @@ func (s *session) start(ctx context.Context) error {
 			continue
 		case err := <-done:
 			if err != nil && s.cfg.Remote != "" {
-				return failure.New(failure.Browser, "check --remote-browser: a DevTools endpoint ws://… or http://host:port of a running Chrome",
+				return failure.New(failure.Browser, "check --remote-browser: a DevTools endpoint ws://… or http://host:port of a running Chrome, or a Selenium Grid",
 					"cannot use the remote browser at %s: %w", redact.URL(s.cfg.Remote), err)
 			}
 			if err != nil {
@@ -356,6 +378,7 @@ func (s *session) close() {
 		}
 		s.allocCancel() // waits for the process; kills it if still alive
 		s.procs.end()   // and what is left of its group
+		s.remote.Close()
 		s.lock.unlock()
 		s.cfg.Logf("browser closed in %s", since(t0))
 	})
