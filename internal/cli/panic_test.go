@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -31,5 +33,19 @@ func TestAPanicIsAnErrorWithoutAStackTrace(t *testing.T) {
 		if strings.Contains(stderr, "goroutine ") != verbose {
 			t.Errorf("-v %v: stack trace shown %v:\n%s", verbose, !verbose, stderr)
 		}
+	}
+}
+
+// A loopback --remote-browser whose /json/version names a clear-text
+// DevTools URL off loopback would send the login there: it is refused.
+func TestRemoteBrowserNamingClearTextOffLoopbackIsRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"webSocketDebuggerUrl":"ws://192.0.2.7:9222/devtools/browser/x"}`))
+	}))
+	defer srv.Close()
+	r := runCLI(t, map[string]string{"XDG_CONFIG_HOME": t.TempDir(), "XDG_CACHE_HOME": t.TempDir()},
+		"login", "-b", srv.URL, "--remote-browser", srv.URL, "--username", "u", "--timeout", "15s")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "clilogin: error: the DevTools URL ws://192.0.2.7:9222/devtools/browser/x named by --remote-browser "+srv.URL+" is not on loopback") {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
 	}
 }

@@ -76,7 +76,7 @@ const maxAnswer = 1 << 20
 func Check(raw string, insecure bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, failure.New(failure.Usage, "",
+		return nil, failure.New(failure.Usage, "see docs/remote-browsers.md for each kind of remote browser",
 			"--remote-browser must be a DevTools endpoint (wss://…, https://host:port) or a Selenium Grid / WebDriver URL (https://host:port), got %q", redact.URL(raw))
 	}
 	if err := clearTextRule(u, insecure, "--remote-browser "+redact.URL(raw)); err != nil {
@@ -130,13 +130,13 @@ func Open(ctx context.Context, raw string, o Options) (*Endpoint, error) {
 		return e, nil
 	}
 	if ctx.Err() != nil {
-		return nil, ctxError(ctx)
+		return nil, ctxError(ctx, "asking the remote browser what it is")
 	}
 	// Then /status: a WebDriver endpoint (a Selenium Grid) answers it.
 	free, wdErr := e.webDriverStatus(ctx, u)
 	if wdErr != nil {
 		if ctx.Err() != nil {
-			return nil, ctxError(ctx)
+			return nil, ctxError(ctx, "asking the remote browser what it is")
 		}
 		return nil, failure.New(failure.Browser,
 			"pass a DevTools endpoint (http://host:port of a Chrome started with --remote-debugging-port, or its ws:// URL) or a Selenium Grid URL",
@@ -161,9 +161,9 @@ func Open(ctx context.Context, raw string, o Options) (*Endpoint, error) {
 	return e, nil
 }
 
-func ctxError(ctx context.Context) error {
+func ctxError(ctx context.Context, waiting string) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return failure.New(failure.Timeout, "the remote browser is slow or busy; raise --timeout", "timed out asking the remote browser")
+		return failure.New(failure.Timeout, "the remote browser is slow or busy; raise --timeout", "timed out %s", waiting)
 	}
 	return failure.Wrap(failure.Interrupted, "", ctx.Err())
 }
@@ -335,7 +335,7 @@ func (e *Endpoint) newSession(ctx context.Context, o Options) error {
 		if ctx.Err() != nil {
 			// The request may still be in the Grid's queue: it drops it
 			// when its client is gone.
-			return ctxError(ctx)
+			return ctxError(ctx, "waiting for the WebDriver endpoint to open a session (queued while its slots are busy)")
 		}
 		return failure.New(failure.Browser, "check the Grid's nodes: they need Chrome and chromedriver",
 			"the WebDriver endpoint %s did not open a Chrome session: %v", redact.URL(e.base.String()), err)
