@@ -150,4 +150,3 @@ func (r *recordingRelay) firstBytes() []byte {
 	defer r.mu.Unlock()
 	return bytes.Clone(r.first)
 }
-

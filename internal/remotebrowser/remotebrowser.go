@@ -169,22 +169,18 @@ func ctxError(ctx context.Context, waiting string) error {
 }
 
 // held applies the typed endpoint's rule to the URL an endpoint names for
-// dialling. A ws:// URL on the typed host and port of an https:// endpoint
-// is the same server behind the same TLS terminator (Chrome names the Host
-// it was asked with): it is dialled as wss://. Any other URL must itself be
-// wss://, or ws:// on loopback, unless insecure.
+// dialling. A ws:// URL named by an https:// endpoint is dialled as wss://
+// on the typed host and port, with its path: the endpoint is a TLS
+// terminator, and what is behind it names the address it sees (a Chrome
+// names the Host it was asked with, a Grid its own address). Any other URL
+// must itself be wss://, or ws:// on loopback, unless insecure.
 func held(typed *url.URL, raw string, insecure bool) (string, error) {
 	d, err := url.Parse(raw)
 	if err != nil || (d.Scheme != "ws" && d.Scheme != "wss") || d.Host == "" {
 		return "", failure.New(failure.Browser, "", "the remote browser at %s names no usable DevTools WebSocket URL (got %q)", redact.URL(typed.String()), redact.URL(raw))
 	}
-	if typed.Scheme == "https" && d.Scheme == "ws" && strings.EqualFold(d.Host, typed.Host) {
-		d.Scheme = "wss"
-	}
-	if typed.Scheme == "https" && d.Scheme == "ws" && !insecure {
-		return "", failure.New(failure.Usage,
-			"point --remote-browser at an endpoint whose DevTools URL is wss://, or pass --insecure-remote-browser if you accept clear text",
-			"the remote browser at %s is over TLS but names a clear-text DevTools URL %s", redact.URL(typed.String()), redact.URL(d.String()))
+	if typed.Scheme == "https" && d.Scheme == "ws" {
+		d.Scheme, d.Host = "wss", typed.Host
 	}
 	if d.RawQuery == "" && typed.RawQuery != "" && strings.EqualFold(d.Host, typed.Host) {
 		d.RawQuery = typed.RawQuery // browserless's /json/version drops the ?token=
