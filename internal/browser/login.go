@@ -145,7 +145,9 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		// The URL is dialled as given: chromedp would otherwise swap it for
 		// what /json/version on its host says (a Grid has none, and
 		// browserless's drops the ?token=).
-		allocCtx, allocCancel = remote.NewAllocator(base, ep.WebSocket, remote.NoModifyURL, remote.WithDialTimeout(10*time.Second))
+		// The dial may wait in a queue (browserless answers the handshake
+		// when a session is free): it has the login's whole time.
+		allocCtx, allocCancel = remote.NewAllocator(base, ep.WebSocket, remote.NoModifyURL, remote.WithDialTimeout(max(time.Until(c.Deadline), time.Second)))
 	} else {
 		bin, err := Find(c.Browser, c.Headless)
 		if err != nil {
@@ -330,7 +332,7 @@ func (s *session) start(ctx context.Context) error {
 		case err := <-done:
 			if err != nil && s.cfg.Remote != "" {
 				return failure.New(failure.Browser, "check --remote-browser: a DevTools endpoint ws://… or http://host:port of a running Chrome, or a Selenium Grid",
-					"cannot use the remote browser at %s: %w", redact.URL(s.cfg.Remote), err)
+					"cannot use the remote browser at %s: %s", redact.URL(s.cfg.Remote), s.remote.Redact(err.Error()))
 			}
 			if err != nil {
 				return startError(err)
@@ -339,6 +341,10 @@ func (s *session) start(ctx context.Context) error {
 		case <-ctx.Done():
 			return failure.Wrap(failure.Interrupted, "", errInterrupted)
 		case <-timer.C:
+			if s.cfg.Remote != "" {
+				return failure.New(failure.Timeout, "the remote browser is busy or slow; raise --timeout",
+					"timed out connecting to the remote browser")
+			}
 			return failure.New(failure.Timeout, "the browser is slow to start on this machine; raise --timeout",
 				"timed out starting the browser")
 		}

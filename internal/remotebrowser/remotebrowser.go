@@ -350,6 +350,25 @@ func (e *Endpoint) newSession(ctx context.Context, o Options) error {
 	return nil
 }
 
+// Redact masks the WebSocket URL's query (a token) in s, a message of a
+// library that quotes the URL it dialled, as ws:// or as http://.
+func (e *Endpoint) Redact(s string) string {
+	if e == nil || e.WebSocket == "" {
+		return s
+	}
+	u, err := url.Parse(e.WebSocket)
+	if err != nil || u.RawQuery == "" {
+		return s
+	}
+	for _, scheme := range []string{u.Scheme, map[string]string{"ws": "http", "wss": "https"}[u.Scheme]} {
+		v := *u
+		v.Scheme = scheme
+		s = strings.ReplaceAll(s, v.String(), redact.URL(v.String()))
+		s = strings.ReplaceAll(s, "?"+u.RawQuery, "?"+strings.SplitN(redact.URL(v.String()), "?", 2)[1])
+	}
+	return s
+}
+
 // Close deletes a WebDriver session, if there is one; the Grid then closes
 // its Chrome. It is safe to call more than once, and on a nil Endpoint.
 func (e *Endpoint) Close() {

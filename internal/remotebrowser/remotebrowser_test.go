@@ -107,3 +107,13 @@ func TestOpenAsksTheEndpoint(t *testing.T) {
 		t.Errorf("neither: %v", err)
 	}
 }
+
+// A library's message quoting the dialled URL shows no token.
+func TestRedactMasksTheToken(t *testing.T) {
+	e := &Endpoint{WebSocket: "ws://127.0.0.1:3000?token=bl-s3cr3t"}
+	msg := `could not dial "ws://127.0.0.1:3000?token=bl-s3cr3t": sending the handshake request: Get "http://127.0.0.1:3000?token=bl-s3cr3t": context deadline exceeded`
+	got := e.Redact(msg)
+	if strings.Contains(got, "s3cr3t") || !strings.Contains(got, "ws://127.0.0.1:3000?token=REDACTED") {
+		t.Errorf("Redact = %s", got)
+	}
+}
