@@ -66,6 +66,7 @@ lint:
 bench: build testdata/grids/node_modules/.package-lock.json
 	@scripts/deps.sh test
 	cd devstack && $(GO) run ./cmd/bench -clilogin ../bin/clilogin -json ../bench/results/bench.json
+	cd devstack && $(GO) run ./cmd/gridbench -clilogin ../bin/clilogin -json ../bench/results/grids.json
 
 ## fuzz: run every fuzz target for FUZZTIME (default 60s)
 FUZZTIME ?= 60s

@@ -104,9 +104,10 @@ stereotype = '{"browserName": "chrome", "goog:chromeOptions": {"binary": "/usr/l
 		err = start(append([]string{"standalone", "--port", ports[0], "--config", conf}, common...)...)
 		g.Nodes = []string{g.URL}
 	} else {
+		// The hub binds the event bus where it is told to publish and
+		// subscribe (free ports, not its default 4442 and 4443).
 		pub, sub := "tcp://127.0.0.1:"+ports[1], "tcp://127.0.0.1:"+ports[2]
-		err = start(append([]string{"hub", "--port", ports[0], "--publish-events", pub, "--subscribe-events", sub,
-			"--event-bus-publish-port", ports[1], "--event-bus-subscribe-port", ports[2]}, common...)...)
+		err = start("hub", "--host", "127.0.0.1", "--port", ports[0], "--publish-events", pub, "--subscribe-events", sub)
 		for i := 0; err == nil && i < cfg.Nodes; i++ {
 			g.Nodes = append(g.Nodes, "http://127.0.0.1:"+ports[3+i])
 			err = start(append([]string{"node", "--port", ports[3+i], "--hub", g.URL,
