@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,6 +132,11 @@ func Open(ctx context.Context, raw string, o Options) (*Endpoint, error) {
 	}
 	if ctx.Err() != nil {
 		return nil, ctxError(ctx, "asking the remote browser what it is")
+	}
+	var netErr net.Error
+	if errors.As(devErr, &netErr) {
+		return nil, failure.New(failure.Browser, "check that the remote browser runs and that --remote-browser names its host and port",
+			"cannot reach the remote browser at %s: %v", redact.URL(raw), devErr)
 	}
 	// Then /status: a WebDriver endpoint (a Selenium Grid) answers it.
 	free, wdErr := e.webDriverStatus(ctx, u)

@@ -101,6 +101,13 @@ func TestOpenAsksTheEndpoint(t *testing.T) {
 		t.Errorf("deleted %q", deleted)
 	}
 
+	srv2 := httptest.NewServer(http.NotFoundHandler())
+	gone := srv2.URL
+	srv2.Close()
+	if _, err = Open(context.Background(), gone, o); err == nil || !strings.Contains(err.Error(), "cannot reach the remote browser at "+gone) {
+		t.Errorf("unreachable: %v", err)
+	}
+
 	_, err = Open(context.Background(), srv.URL+"/nothing", o)
 	if err == nil || failure.KindOf(err) != failure.Browser ||
 		!strings.Contains(err.Error(), "/json/version: 404 Not Found") || !strings.Contains(err.Error(), "/status: 404 Not Found") {
