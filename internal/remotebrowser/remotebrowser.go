@@ -375,6 +375,23 @@ func (e *Endpoint) Redact(s string) string {
 	return s
 }
 
+// Alive asks a WebDriver endpoint whether the session's browser still
+// answers (a Grid keeps the se:cdp WebSocket open when its Chrome dies). It
+// is nil for DevTools endpoints, whose WebSocket closes with the browser.
+func (e *Endpoint) Alive(ctx context.Context) error {
+	if e == nil || e.Session == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var v any
+	err := e.get(ctx, endpointURL(e.base, "/session/"+url.PathEscape(e.Session)+"/url"), &v)
+	if err != nil && ctx.Err() != nil {
+		return nil // slow is not gone
+	}
+	return err
+}
+
 // Close deletes a WebDriver session, if there is one; the Grid then closes
 // its Chrome. It is safe to call more than once, and on a nil Endpoint.
 func (e *Endpoint) Close() {
