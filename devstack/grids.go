@@ -313,6 +313,17 @@ func (b *Browserless) Close() {
 			<-done
 		}
 	}
+	// Its Chromes are started in sessions of their own (a client that gave
+	// up in its queue can leave one): each names its binary under b.dir.
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if cmd, err := os.ReadFile(p); err == nil && strings.Contains(string(cmd), b.dir) {
+			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
+				syscall.Kill(-pid, syscall.SIGKILL) // the browser leads its group
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
 	os.RemoveAll(b.dir)
 }
 
