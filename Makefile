@@ -38,13 +38,20 @@ cross:
 unit:
 	$(GO) test -race -count=1 ./...
 
-e2e: testdata/nodestack/node_modules/.package-lock.json
+e2e: testdata/nodestack/node_modules/.package-lock.json testdata/grids/node_modules/.package-lock.json
 	@scripts/deps.sh test
-	cd devstack && $(GO) test -count=1 -timeout 8m ./...
+	cd devstack && $(GO) test -count=1 -timeout 12m ./...
 
 testdata/nodestack/node_modules/.package-lock.json: testdata/nodestack/package-lock.json
 	@scripts/deps.sh test
 	cd testdata/nodestack && npm ci --no-audit --no-fund --loglevel=error
+
+# Selenium Grid 4's jar, browserless and the Node.js (>= 24) it needs, for
+# the remote-browser tests and bench; no browser is downloaded: both use
+# Debian's Chromium.
+testdata/grids/node_modules/.package-lock.json: testdata/grids/package-lock.json
+	@scripts/deps.sh test
+	cd testdata/grids && PUPPETEER_SKIP_DOWNLOAD=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 
 ## docs: write the command reference (docs/cli/*.md) from the command table
 docs:
@@ -67,9 +74,10 @@ lint: docs-check
 	cd devstack && $(GO) mod tidy -diff
 
 ## bench: speed and memory figures (see docs/performance.md)
-bench: build
+bench: build testdata/grids/node_modules/.package-lock.json
 	@scripts/deps.sh test
 	cd devstack && $(GO) run ./cmd/bench -clilogin ../bin/clilogin -json ../bench/results/bench.json
+	cd devstack && $(GO) run ./cmd/gridbench -clilogin ../bin/clilogin -json ../bench/results/grids.json
 
 ## fuzz: run every fuzz target for FUZZTIME (default 60s)
 FUZZTIME ?= 60s

@@ -30,6 +30,10 @@ if [ "$what" = test ]; then
   # and its bash completion is loaded as an interactive bash loads it.
   command -v man >/dev/null 2>&1 || pkgs+=(man-db)
   [ -f /usr/share/bash-completion/bash_completion ] || pkgs+=(bash-completion)
+  # Selenium Grid 4 (its jar comes from npm, testdata/grids) runs on Java
+  # and drives Debian's Chromium through chromedriver.
+  command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)
+  [ -x /usr/bin/chromedriver ] || pkgs+=(chromium-driver)
   # The seed article's Flask backend and the FastAPI backend of the e2e
   # suite, on Debian's Python.
   for m in flask:python3-flask requests_oauthlib:python3-requests-oauthlib jwt:python3-jwt \
@@ -47,9 +51,9 @@ fi
 mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
 echo "deps: installing ${pkgs[*]} (apt-get)" >&2
 if [ "$(id -u)" = 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${pkgs[@]}" >/dev/null
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${pkgs[@]}" >/dev/null
 else
   echo "deps: error: missing ${pkgs[*]}" >&2
   echo "deps: hint: run: sudo apt-get install -y ${pkgs[*]}" >&2

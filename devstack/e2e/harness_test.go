@@ -49,6 +49,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer stack.Close()
+	defer closeGrids()
 	return m.Run()
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/redact"
+	"github.com/clilogin/clilogin/internal/remotebrowser"
 )
 
 //go:embed probe.js
@@ -42,6 +43,8 @@ type Config struct {
 	// new tab in a browser context of its own, both disposed of at the end;
 	// the browser keeps running.
 	Remote string
+	// InsecureRemote allows a clear-text Remote off loopback.
+	InsecureRemote bool
 
 	Backend      *backend.Backend
 	LoginPath    string
@@ -136,9 +139,22 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 	var allocCancel context.CancelFunc
 	var lock *profileLock
 	procs := &procGroup{}
+	var ep *remotebrowser.Endpoint
 	if c.Remote != "" {
-		c.Logf("remote browser %s", redact.URL(c.Remote))
-		allocCtx, allocCancel = remote.NewAllocator(base, c.Remote, remote.WithDialTimeout(10*time.Second))
+		octx, cancel := context.WithDeadline(ctx, c.Deadline)
+		var err error
+		ep, err = remotebrowser.Open(octx, c.Remote, remotebrowser.Options{Insecure: c.InsecureRemote,
+			Headless: c.Headless, BrowserArgs: c.BrowserArgs, Logf: c.Logf})
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		// The URL is dialled as given: chromedp would otherwise swap it for
+		// what /json/version on its host says (a Grid has none, and
+		// browserless's drops the ?token=).
+		// The dial may wait in a queue (browserless answers the handshake
+		// when a session is free): it has the login's whole time.
+		allocCtx, allocCancel = remote.NewAllocator(base, ep.WebSocket, remote.NoModifyURL, remote.WithDialTimeout(max(time.Until(c.Deadline), time.Second)))
 	} else {
 		bin, err := Find(c.Browser, c.Headless)
 		if err != nil {
@@ -160,11 +176,11 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		ctxOpts = append(ctxOpts, chromedp.WithNewBrowserContext())
 	}
 	bctx, _ := chromedp.NewContext(allocCtx, ctxOpts...)
-	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, procs: procs,
+	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, procs: procs, remote: ep,
 		fatal: make(chan error, 1), wake: make(chan struct{}, 1), docURL: map[network.RequestID]string{},
 		nav: navigations{inFlight: map[network.RequestID]bool{}}}
 
-	res, err := s.login(ctx)
+	res, err := recovered(func() (*Result, error) { return s.login(ctx) })
 	if err != nil {
 		// What the IdP's page said may quote a secret: the error is masked
 		// by the same secrets as the artifacts.
@@ -249,6 +265,7 @@ type session struct {
 	allocCancel context.CancelFunc
 	lock        *profileLock
 	procs       *procGroup
+	remote      *remotebrowser.Endpoint // a WebDriver session is deleted at the end
 	closeOnce   sync.Once
 	started     bool // the browser started and the page is attached
 
@@ -299,6 +316,13 @@ func (s *session) start(ctx context.Context) error {
 	t0 := time.Now()
 	done := make(chan error, 1)
 	go func() {
+		// A panic in chromedp (it has panicked on a remote endpoint's
+		// answer) is a failure to start, not a crash.
+		defer func() {
+			if r := recover(); r != nil {
+				done <- panicError(r)
+			}
+		}()
 		// Listen is the first run: it starts Chrome, attaches to the page and
 		// subscribes to its events before anything is loaded.
 		done <- chromedp.Listen(s.bctx, s.onEvent)
@@ -326,8 +350,8 @@ func (s *session) start(ctx context.Context) error {
 			continue
 		case err := <-done:
 			if err != nil && s.cfg.Remote != "" {
-				return failure.New(failure.Browser, "check --remote-browser: a DevTools endpoint ws://… or http://host:port of a running Chrome",
-					"cannot use the remote browser at %s: %w", redact.URL(s.cfg.Remote), err)
+				return failure.New(failure.Browser, "check --remote-browser: a DevTools endpoint ws://… or http://host:port of a running Chrome, or a Selenium Grid",
+					"cannot use the remote browser at %s: %s", redact.URL(s.cfg.Remote), s.remote.Redact(err.Error()))
 			}
 			if err != nil {
 				return startError(err)
@@ -336,6 +360,10 @@ func (s *session) start(ctx context.Context) error {
 		case <-ctx.Done():
 			return failure.Wrap(failure.Interrupted, "", errInterrupted)
 		case <-timer.C:
+			if s.cfg.Remote != "" {
+				return failure.New(failure.Timeout, "the remote browser is busy or slow; raise --timeout",
+					"timed out connecting to the remote browser")
+			}
 			return failure.New(failure.Timeout, "the browser is slow to start on this machine; raise --timeout",
 				"timed out starting the browser")
 		}
@@ -375,6 +403,7 @@ func (s *session) close() {
 		}
 		s.allocCancel() // waits for the process; kills it if still alive
 		s.procs.end()   // and what is left of its group
+		s.remote.Close()
 		s.lock.unlock()
 		s.cfg.Logf("browser closed in %s", since(t0))
 	})

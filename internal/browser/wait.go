@@ -58,6 +58,9 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 		}
 		p, err := s.run(wctx, nil)
 		if err != nil {
+			if err := s.remoteGone(wctx, err); err != nil {
+				return nil, err
+			}
 			continue // the page is changing; probe again
 		}
 		if p.Href != last.Href || p.Kind != last.Kind {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -38,9 +39,20 @@ type IO struct {
 
 // Run runs the command line args (without the program name) and returns
 // the exit code. ctx is cancelled by Ctrl-C or SIGTERM.
-func Run(ctx context.Context, args []string, env Env, stdio IO) int {
+func Run(ctx context.Context, args []string, env Env, stdio IO) (code int) {
 	steps := &timeline{}
 	var o Options
+	// A panic, in clilogin or a library, is a failure like any other: exit
+	// 1 and a message; the stack only with -v. What the command started
+	// (the browser, a remote session) is closed on its own deferred paths.
+	defer func() {
+		if r := recover(); r != nil {
+			if o.Verbose {
+				fmt.Fprintf(stdio.Err, "clilogin: panic: %v\n%s", r, debug.Stack())
+			}
+			code = report(failure.New(failure.Internal, "", "internal error: %v", r), o, stdio, steps)
+		}
+	}()
 	root := newRoot(env, stdio, func(c command, o Options) error {
 		a, err := newApp(c, o, env, stdio)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/loopback"
 	"github.com/clilogin/clilogin/internal/ownfile"
+	"github.com/clilogin/clilogin/internal/remotebrowser"
 )
 
 // Options is everything a command is told, from flags and the environment.
@@ -116,7 +117,7 @@ func (c command) addFlags(fs *pflag.FlagSet, o *Options) {
 	fs.StringVar(&o.Profile, "profile", "", "browser profile directory (default <config dir>/clilogin/profiles/<host_port>)")
 	fs.StringVar(&o.Browser, "browser", "", "Chrome or Chromium binary (default: search the usual names)")
 	fs.StringArrayVar(&o.BrowserArgs, "browser-arg", nil, "extra Chrome switch, e.g. --browser-arg=--proxy-server=host:3128 (repeatable)")
-	fs.StringVar(&o.RemoteBrowser, "remote-browser", "", "use a running Chrome's DevTools endpoint (wss://… or https://…; ws:// or http:// on loopback) instead of starting one")
+	fs.StringVar(&o.RemoteBrowser, "remote-browser", "", "use a remote browser instead of starting one: a Chrome's DevTools endpoint or a Selenium Grid (wss://… or https://…; ws:// or http:// on loopback)")
 	fs.BoolVar(&o.InsecureRemoteBrowser, "insecure-remote-browser", false, "allow ws:// or http:// for a --remote-browser that is not on loopback (the password and cookies cross the network in clear text)")
 	fs.BoolVar(&o.Headless, "headless", false, "run the browser without a window (default when CI=true or there is no display)")
 	fs.StringVarP(&o.Username, "username", "u", "", "sign in at the IdP as this user (password from CLILOGIN_PASSWORD or --password-stdin)")
@@ -350,19 +351,12 @@ func (o *Options) defaultProfile(env Env) error {
 	return nil
 }
 
-// checkRemoteBrowser checks a --remote-browser URL: a DevTools endpoint
-// over TLS anywhere, in clear text on loopback only, unless insecure.
+// checkRemoteBrowser checks a --remote-browser URL: a DevTools or
+// WebDriver endpoint over TLS anywhere, in clear text on loopback only,
+// unless insecure.
 func checkRemoteBrowser(raw string, insecure bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageError("--remote-browser must be a DevTools endpoint wss://host:port/… or https://host:port, got %q", raw)
-	}
-	if (u.Scheme == "ws" || u.Scheme == "http") && !insecure && !loopback.Host(u.Hostname()) {
-		return failure.New(failure.Usage,
-			"use wss:// or https:// (e.g. through a TLS proxy), or pass --insecure-remote-browser if you accept sending the password and cookies in clear text",
-			"--remote-browser %s is not on loopback and is not encrypted", u.Redacted())
-	}
-	return nil
+	_, err := remotebrowser.Check(raw, insecure)
+	return err
 }
 
 // userDir is os.UserConfigDir or os.UserCacheDir (kind "config" or
