@@ -20,6 +20,7 @@ type filler struct {
 	pend   *pending       // the last action, until the page settles
 	person bool           // the page waits for the person at the window
 	clear  bool           // the person was told credentials go in clear text
+	ask    prompts        // what was asked at the terminal (prompt.go)
 }
 
 // pending is an action whose page has not settled yet.
@@ -88,8 +89,14 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		// shown before it (e.g. "Authentication required") is not. It is
 		// judged at once on a new document, once quiet in the same one.
 		if e := newError(p.Errors, pd.errors); e != "" && pd.kind.signIn && f.kinds[p.Kind].signIn && (newDoc || quiet) {
+			if k := f.kinds[p.Kind]; f.prompting() && (k.tries == 0 || f.tries[k.name] < k.tries) {
+				// The person answered: tell them and ask again.
+				f.retryAfter(e)
+				f.pend = nil
+				return nil
+			}
 			return failure.New(failure.Refused, "check --username and the password (CLILOGIN_PASSWORD or --password-stdin)",
-				"the identity provider refused the sign-in: %s", redact.Secrets(e, c.Password, c.Username, c.TOTPSecret))
+				"the identity provider refused the sign-in: %s", f.mask(e))
 		}
 		if !quiet {
 			return nil
@@ -103,7 +110,7 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		return nil
 	}
 	switch {
-	case k.signIn && c.Username == "" && !(k.name == "otp" && c.TOTPSecret != ""):
+	case k.signIn && c.Username == "" && !(k.name == "otp" && c.TOTPSecret != "") && !f.prompting():
 		if !c.Headless {
 			f.person = true
 			return nil
@@ -130,19 +137,11 @@ func (f *filler) step(ctx context.Context, p probe) error {
 			c.Warnf("typing the credentials into %s in clear text, as --insecure-http allows", redact.URL(p.Href))
 		}
 	}
-	a, err := k.action(c, p)
-	if err != nil {
-		return err
-	}
-	if a == nil {
-		f.person = true
-		return nil
-	}
 	if f.tries[k.name]++; k.tries > 0 && f.tries[k.name] > k.tries {
 		if k.name == "password" {
 			says := ""
 			if len(p.Errors) > 0 {
-				says = ": " + redact.Secrets(p.Errors[0], c.Password, c.Username, c.TOTPSecret)
+				says = ": " + f.mask(p.Errors[0])
 			}
 			return failure.New(failure.Refused, "check --username and the password, or sign in with a window to see why",
 				"the identity provider showed its sign-in form again after the password was submitted%s", says)
@@ -150,12 +149,26 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		return failure.New(failure.Refused, "sign in with a window to see why",
 			"the identity provider showed the %s again after %d tries (%s)", k.what, k.tries, redact.URL(p.Href))
 	}
+	a, err := f.prompted(ctx, k, p)
+	if a == nil && err == nil {
+		a, err = k.action(c, p)
+	}
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		f.person = true
+		return nil
+	}
 	a.FP = p.FP
 	documents, navs := f.s.documents(), f.s.navigated()
 	r, err := f.s.run(ctx, a)
 	if err != nil || r.Did == "" {
 		f.tries[k.name]--
 		return nil // the page changed under us; the next probe sees the new state
+	}
+	if a.Kind == "password" {
+		f.ask.password = "" // typed into the page: not kept
 	}
 	f.pend = &pending{kind: k, doc: r.Doc, fp: r.FP, control: r.Control, errors: r.Errors, at: time.Now(), documents: documents, navs: navs}
 	verb := "filled " + a.Kind

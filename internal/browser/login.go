@@ -77,6 +77,9 @@ type Config struct {
 	Step func(name string)
 	// Waiting is called once when the login waits for a person at the window.
 	Waiting func()
+	// Prompt, when not nil, asks the person at the terminal what a headless
+	// login's sign-in pages ask and nothing else answers (prompt.go).
+	Prompt Prompter
 }
 
 // Result is a finished login. The browser may still be closing.

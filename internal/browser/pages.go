@@ -97,6 +97,7 @@ type probe struct {
 	Title   string   `json:"title"`
 	Marker  bool     `json:"marker"`
 	Kind    string   `json:"kind"`    // the page kind, "" for none
+	Users   int      `json:"users"`   // user name fields shown
 	FP      string   `json:"fp"`      // the state's fingerprint
 	Control string   `json:"control"` // what the kind's action clicks
 	Errors  []string `json:"errors"`  // errors and notices shown

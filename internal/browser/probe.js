@@ -179,6 +179,7 @@
     title: document.title,
     marker: false,
     kind: kind.name,
+    users: users.length,
     fp: fp,
     control: control ? (text(control) || control.tagName.toLowerCase()) : "",
     errors: errors,

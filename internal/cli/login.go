@@ -103,6 +103,7 @@ func (a *app) signIn(ctx context.Context, session []cookies.Cookie) (*browser.Re
 		Warnf:         a.warnf,
 		Step:          a.steps.step,
 		Waiting:       func() { sp.start("waiting for you to sign in in the browser window") },
+		Prompt:        a.prompter(),
 	})
 	sp.stop()
 	if err != nil {
