@@ -137,7 +137,7 @@ func (f *filler) step(ctx context.Context, p probe) error {
 			c.Warnf("typing the credentials into %s in clear text, as --insecure-http allows", redact.URL(p.Href))
 		}
 	}
-	if f.tries[k.name]++; k.tries > 0 && f.tries[k.name] > k.tries {
+	if k.tries > 0 && f.tries[k.name] >= k.tries {
 		if k.name == "password" {
 			says := ""
 			if len(p.Errors) > 0 {
@@ -160,6 +160,7 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		f.person = true
 		return nil
 	}
+	f.tries[k.name]++
 	a.FP = p.FP
 	documents, navs := f.s.documents(), f.s.navigated()
 	r, err := f.s.run(ctx, a)
@@ -177,6 +178,8 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		verb = "filled credentials"
 	case k.approval:
 		verb = "passed " + a.Kind
+	case a.Kind == "choice":
+		verb = "chose"
 	}
 	c.Logf("%s at %s: %s", verb, redact.URL(r.Href), r.Did)
 	return nil

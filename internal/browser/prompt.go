@@ -32,6 +32,7 @@ type prompts struct {
 	password string // until submitted
 	typed    []string
 	shown    string // the host last named to the person
+	device   string // the device step last told of
 }
 
 // prompting says whether this login asks at the terminal.
@@ -102,6 +103,30 @@ func (f *filler) prompted(ctx context.Context, k pageKind, p probe) (*action, er
 		}
 		f.ask.typed = append(f.ask.typed, code)
 		return &action{Kind: "otp", Code: code}, nil
+	case "choice":
+		f.introduce(p)
+		q := escape.Control(p.Heading)
+		if q == "" {
+			q = "the identity provider asks which way to go on"
+		}
+		i, err := c.Prompt.Choose(ctx, q, escapeAll(p.Options))
+		if err != nil {
+			return nil, f.promptError(ctx, err)
+		}
+		return &action{Kind: "choice", Choice: i}, nil
+	case "device":
+		if p.FP == f.ask.device {
+			return nil, nil // told already
+		}
+		f.ask.device = p.FP
+		f.introduce(p)
+		msg := "approve the sign-in on your device"
+		if p.Number != "" {
+			msg += "; the number to match is " + escape.Control(p.Number)
+		}
+		c.Prompt.Notify(msg + " (waiting)")
+		c.Prompt.Notify("the page says: " + escape.Control(excerptText(f.mask(p.Text))))
+		return nil, nil
 	}
 	return nil, nil
 }
@@ -166,4 +191,12 @@ func (f *filler) promptError(ctx context.Context, err error) error {
 	}
 	return failure.New(failure.Refused, "answer at the terminal, or pass --no-prompt and the credentials (--username, CLILOGIN_PASSWORD)",
 		"cannot ask at the terminal: %w", err)
+}
+
+func escapeAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = escape.Control(s)
+	}
+	return out
 }

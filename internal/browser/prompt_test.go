@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -41,8 +42,11 @@ func (p *fakePrompter) AskSecret(_ context.Context, q string) (string, error) {
 	return p.answer("secret", q)
 }
 func (p *fakePrompter) Choose(_ context.Context, q string, opts []string) (int, error) {
-	_, err := p.answer("choose", q+" "+strings.Join(opts, "|"))
-	return 0, err
+	a, err := p.answer("choose", q+" "+strings.Join(opts, "|"))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(a)
 }
 func (p *fakePrompter) Notify(msg string) {
 	p.mu.Lock()
@@ -120,5 +124,45 @@ func TestNoPrompterIsRefusedAtOnce(t *testing.T) {
 	_, _, err := f.login(t, func(c *Config) { c.Username, c.Password = "", "" })
 	if failure.KindOf(err) != failure.Refused || !strings.Contains(err.Error(), "a headless login has nobody to answer it") {
 		t.Fatalf("err = %v, want the headless refusal", err)
+	}
+}
+
+// A choice between ways to sign in is asked with the page's options, and
+// the one chosen is taken (here the second: the first leads nowhere).
+func TestPromptsChooseAndFollowTheChoice(t *testing.T) {
+	needBrowser(t)
+	f := newFlow(t, "one-page.html", "choice.html")
+	p := &fakePrompter{answers: map[string][]string{
+		"Choose a way to verify Text message|Authenticator app": {"1"},
+		"One-time code: ": {"<code>"},
+	}}
+	_, log, err := f.login(t, func(c *Config) { c.Prompt = p })
+	if err != nil {
+		t.Fatalf("login: %v\nprompts:\n%s\nlog:\n%s", err, p.transcript(), log)
+	}
+	if !strings.Contains(log, "chose at ") || !strings.Contains(log, "clicked Authenticator app") {
+		t.Errorf("the log does not show the choice:\n%s", log)
+	}
+}
+
+// An "approve on your device" step shows the number to match at the
+// terminal and waits for the page to go on; without a terminal it ends a
+// headless login at once.
+func TestPromptsShowTheNumberToMatch(t *testing.T) {
+	needBrowser(t)
+	f := newFlow(t, "one-page.html", "device.html")
+	p := &fakePrompter{answers: map[string][]string{}}
+	_, log, err := f.login(t, func(c *Config) { c.Prompt = p })
+	if err != nil {
+		t.Fatalf("login: %v\nprompts:\n%s\nlog:\n%s", err, p.transcript(), log)
+	}
+	if got := p.transcript(); strings.Count(got, "the number to match is 42") != 1 {
+		t.Errorf("the number to match was not shown once:\n%s", got)
+	}
+
+	f = newFlow(t, "one-page.html", "device.html")
+	_, _, err = f.login(t, nil)
+	if failure.KindOf(err) != failure.Refused || !strings.Contains(err.Error(), "asks to approve the sign-in on a device") {
+		t.Fatalf("without a prompter: err = %v, want a refusal naming the device step", err)
 	}
 }

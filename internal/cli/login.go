@@ -72,7 +72,9 @@ func (a *app) signIn(ctx context.Context, session []cookies.Cookie) (*browser.Re
 		password, _ = a.env("CLILOGIN_PASSWORD")
 	}
 	totpSecret, _ := a.env("CLILOGIN_TOTP_SECRET")
-	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose}
+	prompt := a.prompter()
+	// With prompts the terminal's lines are the person's: no spinner.
+	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose && prompt == nil}
 	defer sp.stop()
 	if !o.Headless {
 		fmt.Fprintf(stdio.Err, "clilogin: opening a browser window to sign in to %s (Ctrl-C to cancel)\n", o.Backend.Redacted())
@@ -103,7 +105,7 @@ func (a *app) signIn(ctx context.Context, session []cookies.Cookie) (*browser.Re
 		Warnf:         a.warnf,
 		Step:          a.steps.step,
 		Waiting:       func() { sp.start("waiting for you to sign in in the browser window") },
-		Prompt:        a.prompter(),
+		Prompt:        prompt,
 	})
 	sp.stop()
 	if err != nil {

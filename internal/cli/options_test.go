@@ -47,6 +47,16 @@ func TestParseOptions(t *testing.T) {
 			},
 		},
 		{
+			name: "CLILOGIN_NO_PROMPT turns terminal prompts off",
+			args: []string{"login", "--backend", "https://api.example.com/"},
+			env:  map[string]string{"CLILOGIN_NO_PROMPT": "true", "XDG_CONFIG_HOME": "/cfg"},
+			check: func(t *testing.T, o Options) {
+				if !o.NoPrompt {
+					t.Error("NoPrompt is false")
+				}
+			},
+		},
+		{
 			name: "environment fills what flags do not set",
 			args: []string{"login", "--timeout", "30s"},
 			env: map[string]string{"DISPLAY": ":0", "CLILOGIN_BACKEND": "http://127.0.0.1:8080/app",
