@@ -54,6 +54,9 @@ func newFiller(s *session) *filler {
 func (f *filler) step(ctx context.Context, p probe) error {
 	c := f.s.cfg
 	f.person = false
+	if err := f.passkeyStep(p); err != nil {
+		return err
+	}
 	if pd := f.pend; pd != nil {
 		// Settled: a new document that has been parsed, or a new state
 		// in the same one. A new state in the same document counts only

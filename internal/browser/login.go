@@ -19,12 +19,14 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
 
 	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/passkey"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -77,6 +79,11 @@ type Config struct {
 	Step func(name string)
 	// Waiting is called once when the login waits for a person at the window.
 	Waiting func()
+	// Passkey, when not nil, is presented by a virtual authenticator to
+	// the IdP's WebAuthn step; EnrollPasskey has one register a new passkey,
+	// returned in Result.Passkey (webauthn.go).
+	Passkey       *passkey.Credential
+	EnrollPasskey bool
 	// Prompt, when not nil, asks the person at the terminal what a headless
 	// login's sign-in pages ask and nothing else answers (prompt.go).
 	Prompt Prompter
@@ -89,6 +96,8 @@ type Result struct {
 	// cookies of every other host the login passed through.
 	Session []cookies.Cookie
 	URL     string // the success page, redacted
+	// Passkey is the passkey registered during the login (EnrollPasskey).
+	Passkey *passkey.Credential
 	closed  chan struct{}
 }
 
@@ -185,7 +194,11 @@ func (s *session) login(ctx context.Context) (*Result, error) {
 	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
-	return s.wait(ctx)
+	res, err := s.wait(ctx)
+	if err == nil && s.cfg.EnrollPasskey {
+		res.Passkey, err = s.enrolledPasskey()
+	}
+	return res, err
 }
 
 // appPage is the first page of the app window. Chrome opens it before
@@ -251,6 +264,8 @@ type session struct {
 	chain  []string // document URLs visited, in order
 	docURL map[network.RequestID]string
 	nav    navigations // the window's own (main frame) navigations
+
+	authenticator webauthn.AuthenticatorID // the virtual authenticator, if any
 }
 
 // navigations follows the window's main frame: how many documents it has

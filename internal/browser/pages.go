@@ -116,6 +116,9 @@ type probe struct {
 	Number  string   `json:"number"`  // a device step's number to match
 	Options []string `json:"options"` // a choice's options
 	Heading string   `json:"heading"`
+	// WebAuthn is how the page's WebAuthn requests went, when watched
+	// (webauthn.go).
+	WebAuthn *webAuthnState `json:"webauthn"`
 	FP      string   `json:"fp"`      // the state's fingerprint
 	Control string   `json:"control"` // what the kind's action clicks
 	Errors  []string `json:"errors"`  // errors and notices shown

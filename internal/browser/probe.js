@@ -202,6 +202,7 @@
     number: kind.name === "device" && number ? number.textContent.trim() : "",
     options: kind.name === "choice" ? choices.map(choiceText) : [],
     heading: heading,
+    webauthn: window.__cliloginWebAuthn || null,
     fp: fp,
     control: control ? (text(control) || control.tagName.toLowerCase()) : "",
     errors: errors,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/browser"
+	"github.com/clilogin/clilogin/internal/passkey"
 	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/escape"
@@ -43,6 +44,10 @@ type app struct {
 	// replayLogin replays the IdP's session over HTTP: replay.Run, or a
 	// fake in tests.
 	replayLogin func(ctx context.Context, c replay.Config) (replay.Result, error)
+	// enroll has the browser login register a passkey (passkey enroll),
+	// which enrolled then holds.
+	enroll   bool
+	enrolled *passkey.Credential
 }
 
 func newApp(c command, o Options, env Env, stdio IO) (*app, error) {

@@ -72,6 +72,10 @@ func (a *app) signIn(ctx context.Context, session []cookies.Cookie) (*browser.Re
 		password, _ = a.env("CLILOGIN_PASSWORD")
 	}
 	totpSecret, _ := a.env("CLILOGIN_TOTP_SECRET")
+	pk, err := a.passkey()
+	if err != nil {
+		return nil, err
+	}
 	prompt := a.prompter()
 	// With prompts the terminal's lines are the person's: no spinner.
 	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose && prompt == nil}
@@ -106,12 +110,15 @@ func (a *app) signIn(ctx context.Context, session []cookies.Cookie) (*browser.Re
 		Step:          a.steps.step,
 		Waiting:       func() { sp.start("waiting for you to sign in in the browser window") },
 		Prompt:        prompt,
+		Passkey:       pk,
+		EnrollPasskey: a.enroll,
 	})
 	sp.stop()
 	if err != nil {
 		return nil, err
 	}
 	a.log.logf("login finished at %s", res.URL)
+	a.enrolled = res.Passkey
 	return res, nil
 }
 
