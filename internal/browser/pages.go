@@ -119,11 +119,11 @@ type probe struct {
 	// WebAuthn is how the page's WebAuthn requests went, when watched
 	// (webauthn.go).
 	WebAuthn *webAuthnState `json:"webauthn"`
-	FP      string   `json:"fp"`      // the state's fingerprint
-	Control string   `json:"control"` // what the kind's action clicks
-	Errors  []string `json:"errors"`  // errors and notices shown
-	Text    string   `json:"text"`
-	Did     string   `json:"did"`
+	FP       string         `json:"fp"`      // the state's fingerprint
+	Control  string         `json:"control"` // what the kind's action clicks
+	Errors   []string       `json:"errors"`  // errors and notices shown
+	Text     string         `json:"text"`
+	Did      string         `json:"did"`
 }
 
 // action asks probe.js to act on the state it names.

@@ -9,11 +9,11 @@ import (
 
 	"github.com/clilogin/clilogin/internal/api"
 	"github.com/clilogin/clilogin/internal/browser"
-	"github.com/clilogin/clilogin/internal/passkey"
 	"github.com/clilogin/clilogin/internal/cache"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/passkey"
 	"github.com/clilogin/clilogin/internal/replay"
 	"github.com/clilogin/clilogin/internal/token"
 	"github.com/clilogin/clilogin/internal/verify"
