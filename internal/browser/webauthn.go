@@ -23,12 +23,13 @@ import (
 // credential the IdP knows) ends the login at once, naming the step.
 
 // webAuthnWatch wraps navigator.credentials.get and create: the last
-// failure of a request that is not a conditional (autofill) one is kept for
-// the probe, which reports it as webauthn.
+// failure of a request that is not a conditional (autofill) one, while no
+// other request runs and none has succeeded, is kept for the probe, which
+// reports it as webauthn.
 const webAuthnWatch = `(() => {
   const c = navigator.credentials;
   if (!c || c.__cliloginWatched) return;
-  const state = { requests: 0, error: "" };
+  const state = { requests: 0, pending: 0, ok: 0, error: "" };
   Object.defineProperty(window, "__cliloginWebAuthn", { value: state });
   Object.defineProperty(c, "__cliloginWatched", { value: true });
   for (const name of ["get", "create"]) {
@@ -38,8 +39,14 @@ const webAuthnWatch = `(() => {
       const conditional = opts && opts.mediation === "conditional";
       if (!opts || !opts.publicKey) return orig(opts);
       state.requests++;
-      return orig(opts).catch((e) => {
-        if (!conditional && e && e.name !== "AbortError") state.error = name + ": " + e.name + ": " + e.message;
+      state.pending++;
+      return orig(opts).then((r) => { state.pending--; state.ok++; return r; }, (e) => {
+        state.pending--;
+        // A request refused while another one runs (a page that asks
+        // twice), or after one succeeded, is not the answer.
+        if (!conditional && e && e.name !== "AbortError" && state.pending === 0 && state.ok === 0) {
+          state.error = name + ": " + e.name + ": " + e.message;
+        }
         throw e;
       });
     };
