@@ -416,6 +416,8 @@ func (s *session) report(err error) {
 // event loop, so it only records and reports.
 func (s *session) onEvent(ev any) {
 	switch e := ev.(type) {
+	case *webauthn.EventCredentialAdded, *webauthn.EventCredentialAsserted:
+		s.onPasskey(ev)
 	case *page.EventDomContentEventFired, *page.EventLoadEventFired:
 		s.poke()
 	case *network.EventRequestWillBeSent:

@@ -133,6 +133,20 @@ type credentialParams struct {
 	SignCount            float64 `json:"signCount"`
 }
 
+// onPasskey logs what the virtual authenticator did (WebAuthn events).
+func (s *session) onPasskey(ev any) {
+	switch e := ev.(type) {
+	case *webauthn.EventCredentialAdded:
+		if e.Credential != nil {
+			s.cfg.Logf("the identity provider's page registered a passkey for %s", e.Credential.RpID)
+		}
+	case *webauthn.EventCredentialAsserted:
+		if e.Credential != nil {
+			s.cfg.Logf("the virtual authenticator signed the identity provider's challenge with the passkey for %s (count %d)", e.Credential.RpID, int64(e.Credential.SignCount))
+		}
+	}
+}
+
 // passkeyStep ends the login when the page's WebAuthn request failed: the
 // authenticator holds no passkey the identity provider accepts (or, when
 // enrolling, the IdP's page could not register one).
