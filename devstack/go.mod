@@ -7,6 +7,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coreos/go-oidc/v3 v3.21.0
+	github.com/creack/pty v1.1.24
 	github.com/dexidp/dex v0.0.0-20260806151424-ab64ed778070
 	github.com/zitadel/oidc/v3 v3.51.17
 	golang.org/x/crypto v0.54.0

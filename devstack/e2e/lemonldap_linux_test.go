@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -64,6 +65,21 @@ func (l *lockedBuffer) String() string {
 // and returns its issuer URL.
 func startLemonLDAP(t *testing.T, c devstack.Client) string {
 	t.Helper()
+	return startLemonLDAPWith(t, c, lemonLDAPSetup{})
+}
+
+// lemonLDAPSetup is how a test's portal differs from startLemonLDAP's.
+type lemonLDAPSetup struct {
+	port int // 0: a free one
+	// certFile and keyFile (PEM), when set, serve the portal over https.
+	certFile, keyFile string
+	// settings of the portal's configuration, changed as its manager would.
+	settings map[string]any
+}
+
+// startLemonLDAPWith is startLemonLDAP as setup says.
+func startLemonLDAPWith(t *testing.T, c devstack.Client, setup lemonLDAPSetup) string {
+	t.Helper()
 	need(t, "plackup", plackupBin)
 	if _, err := os.Stat(lemonLDAPPSGI); err != nil {
 		msg := "LemonLDAP::NG's portal not found; install it with scripts/deps.sh test"
@@ -78,8 +94,17 @@ func startLemonLDAP(t *testing.T, c devstack.Client) string {
 			t.Fatal(err)
 		}
 	}
-	port := freePort(t)
-	base := fmt.Sprintf("http://localhost:%d", port)
+	port, scheme, listen := setup.port, "http", ""
+	if port == 0 {
+		port = freePort(t)
+	}
+	if setup.certFile != "" {
+		scheme, listen = "https", ":ssl"
+	}
+	base := fmt.Sprintf("%s://localhost:%d", scheme, port)
+	if port == map[string]int{"http": 80, "https": 443}[scheme] {
+		base = scheme + "://localhost"
+	}
 
 	var conf map[string]any
 	b, err := os.ReadFile(lemonLDAPConf)
@@ -123,6 +148,9 @@ func startLemonLDAP(t *testing.T, c devstack.Client) string {
 		"oidcRPMetaDataOptionsIDTokenForceClaims": 1,
 	}}
 	conf["oidcRPMetaDataExportedVars"] = map[string]any{"backend": map[string]any{"email": "mail", "name": "cn", "preferred_username": "uid"}}
+	for k, v := range setup.settings {
+		conf[k] = v
+	}
 	b, _ = json.MarshalIndent(conf, "", " ")
 	if err := os.WriteFile(filepath.Join(dir, "conf", "lmConf-1.json"), b, 0o600); err != nil {
 		t.Fatal(err)
@@ -134,7 +162,12 @@ func startLemonLDAP(t *testing.T, c devstack.Client) string {
 		edit{`'cache_root'\s*=>\s*'[^']*'`, fmt.Sprintf("'cache_root' => '%s'", filepath.Join(dir, "cache"))})
 
 	server, _ := filepath.Abs("../../testdata/idps/lemonldap/server.psgi")
-	cmd := exec.Command(plackupBin, "-s", "Starman", "--workers", "4", "--preload-app", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--access-log", os.DevNull, "--app", server)
+	args := []string{"-s", "Starman"}
+	if setup.certFile != "" { // not after --preload-app, which plackup gives the next word as its value
+		args = append(args, "--ssl-cert", setup.certFile, "--ssl-key", setup.keyFile)
+	}
+	args = append(args, "--workers", "4", "--preload-app", "--listen", fmt.Sprintf("127.0.0.1:%d%s", port, listen), "--access-log", os.DevNull, "--app", server)
+	cmd := exec.Command(plackupBin, args...)
 	cmd.Env = append(os.Environ(), "LLNG_DEFAULTCONFFILE="+iniPath)
 	// Starman forks workers: the group is killed at the end, and a worker
 	// whose master died first does not hold the log pipe open.
@@ -152,8 +185,10 @@ func startLemonLDAP(t *testing.T, c devstack.Client) string {
 			t.Logf("LemonLDAP::NG logs:\n%s", logs.String())
 		}
 	})
+	// The test's own certificate is trusted by this check only.
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: setup.certFile != ""}}}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get(base + "/.well-known/openid-configuration")
+		resp, err := client.Get(base + "/.well-known/openid-configuration")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -22,6 +22,7 @@ type filler struct {
 	clear  bool           // the person was told credentials go in clear text
 	// filledSignIn: a user name or password was typed into the IdP's form.
 	filledSignIn bool
+	ask          prompts // what was asked at the terminal (prompt.go)
 }
 
 // pending is an action whose page has not settled yet.
@@ -55,6 +56,9 @@ func newFiller(s *session) *filler {
 func (f *filler) step(ctx context.Context, p probe) error {
 	c := f.s.cfg
 	f.person = false
+	if err := f.passkeyStep(p); err != nil {
+		return err
+	}
 	if pd := f.pend; pd != nil {
 		// Settled: a new document that has been parsed, or a new state
 		// in the same one. A new state in the same document counts only
@@ -90,8 +94,14 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		// shown before it (e.g. "Authentication required") is not. It is
 		// judged at once on a new document, once quiet in the same one.
 		if e := newError(p.Errors, pd.errors); e != "" && pd.kind.signIn && f.kinds[p.Kind].signIn && (newDoc || quiet) {
+			if k := f.kinds[p.Kind]; f.prompting() && (k.tries == 0 || f.tries[k.name] < k.tries) {
+				// The person answered: tell them and ask again.
+				f.retryAfter(e)
+				f.pend = nil
+				return nil
+			}
 			return failure.New(failure.Refused, "check --username and the password (CLILOGIN_PASSWORD or --password-stdin)",
-				"the identity provider refused the sign-in: %s", redact.Secrets(e, c.Password, c.Username, c.TOTPSecret))
+				"the identity provider refused the sign-in: %s", f.mask(e))
 		}
 		if !quiet {
 			return nil
@@ -105,7 +115,7 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		return nil
 	}
 	switch {
-	case k.signIn && c.Username == "" && !(k.name == "otp" && c.TOTPSecret != ""):
+	case k.signIn && c.Username == "" && !(k.name == "otp" && c.TOTPSecret != "") && !f.prompting():
 		if !c.Headless {
 			f.person = true
 			return nil
@@ -139,19 +149,11 @@ func (f *filler) step(ctx context.Context, p probe) error {
 			c.Warnf("typing the credentials into %s in clear text, as --insecure-http allows", redact.URL(p.Href))
 		}
 	}
-	a, err := k.action(c, p)
-	if err != nil {
-		return err
-	}
-	if a == nil {
-		f.person = true
-		return nil
-	}
-	if f.tries[k.name]++; k.tries > 0 && f.tries[k.name] > k.tries {
+	if k.tries > 0 && f.tries[k.name] >= k.tries {
 		if k.name == "password" {
 			says := ""
 			if len(p.Errors) > 0 {
-				says = ": " + redact.Secrets(p.Errors[0], c.Password, c.Username, c.TOTPSecret)
+				says = ": " + f.mask(p.Errors[0])
 			}
 			return failure.New(failure.Refused, "check --username and the password, or sign in with a window to see why",
 				"the identity provider showed its sign-in form again after the password was submitted%s", says)
@@ -159,12 +161,27 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		return failure.New(failure.Refused, "sign in with a window to see why",
 			"the identity provider showed the %s again after %d tries (%s)", k.what, k.tries, redact.URL(p.Href))
 	}
+	a, err := f.prompted(ctx, k, p)
+	if a == nil && err == nil {
+		a, err = k.action(c, p)
+	}
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		f.person = true
+		return nil
+	}
+	f.tries[k.name]++
 	a.FP = p.FP
 	documents, navs := f.s.documents(), f.s.navigated()
 	r, err := f.s.run(ctx, a)
 	if err != nil || r.Did == "" {
 		f.tries[k.name]--
 		return nil // the page changed under us; the next probe sees the new state
+	}
+	if a.Kind == "password" {
+		f.ask.password = "" // typed into the page: not kept
 	}
 	f.pend = &pending{kind: k, doc: r.Doc, fp: r.FP, control: r.Control, errors: r.Errors, at: time.Now(), documents: documents, navs: navs}
 	if a.Kind == "username" || a.Kind == "password" {
@@ -176,6 +193,8 @@ func (f *filler) step(ctx context.Context, p probe) error {
 		verb = "filled credentials"
 	case k.approval:
 		verb = "passed " + a.Kind
+	case a.Kind == "choice":
+		verb = "chose"
 	}
 	c.Logf("%s at %s: %s", verb, redact.URL(r.Href), r.Did)
 	return nil

@@ -19,12 +19,14 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
 
 	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/passkey"
 	"github.com/clilogin/clilogin/internal/redact"
 	"github.com/clilogin/clilogin/internal/remotebrowser"
 )
@@ -84,6 +86,14 @@ type Config struct {
 	Step func(name string)
 	// Waiting is called once when the login waits for a person at the window.
 	Waiting func()
+	// Passkey, when not nil, is presented by a virtual authenticator to
+	// the IdP's WebAuthn step; EnrollPasskey has one register a new passkey,
+	// returned in Result.Passkey (webauthn.go).
+	Passkey       *passkey.Credential
+	EnrollPasskey bool
+	// Prompt, when not nil, asks the person at the terminal what a headless
+	// login's sign-in pages ask and nothing else answers (prompt.go).
+	Prompt Prompter
 }
 
 // Result is a finished login. The browser may still be closing.
@@ -96,7 +106,9 @@ type Result struct {
 	// FilledSignIn says that clilogin filled the IdP's user name or
 	// password field during the login (with Config.Username).
 	FilledSignIn bool
-	closed       chan struct{}
+	// Passkey is the passkey registered during the login (EnrollPasskey).
+	Passkey *passkey.Credential
+	closed  chan struct{}
 }
 
 // Wait waits until the browser has closed and the profile is unlocked.
@@ -209,7 +221,11 @@ func (s *session) login(ctx context.Context) (*Result, error) {
 	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
-	return s.wait(ctx)
+	res, err := s.wait(ctx)
+	if err == nil && s.cfg.EnrollPasskey {
+		res.Passkey, err = s.enrolledPasskey()
+	}
+	return res, err
 }
 
 // appPage is the first page of the app window. Chrome opens it before
@@ -277,6 +293,8 @@ type session struct {
 	docURL  map[network.RequestID]string
 	nav     navigations   // the window's own (main frame) navigations
 	setters cookieSetters // which host set which cookie
+
+	authenticator webauthn.AuthenticatorID // the virtual authenticator, if any
 }
 
 // navigations follows the window's main frame: how many documents it has
@@ -447,6 +465,8 @@ func (s *session) report(err error) {
 func (s *session) onEvent(ev any) {
 	s.noteSetter(ev)
 	switch e := ev.(type) {
+	case *webauthn.EventCredentialAdded, *webauthn.EventCredentialAsserted:
+		s.onPasskey(ev)
 	case *page.EventDomContentEventFired, *page.EventLoadEventFired:
 		s.poke()
 	case *network.EventRequestWillBeSent:

@@ -71,6 +71,21 @@ func pageKinds() map[string]pageKind {
 			}
 			return nil, nil // a person may get past it
 		}},
+		// device: approve the sign-in on another device (a push, number
+		// matching). A person does it; a headless login without a terminal
+		// to tell them has nobody to.
+		{name: "device", what: "approval on a device", action: func(c Config, p probe) (*action, error) {
+			if c.Headless && c.Prompt == nil {
+				return nil, failure.New(failure.Refused, "run at a terminal (clilogin shows the number to match there) or with a window",
+					"the identity provider asks to approve the sign-in on a device (%q), and a headless login has nobody to do it", excerptText(p.Text))
+			}
+			return nil, nil
+		}},
+		// choice: which way to sign in (which factor). The person picks in
+		// the window, or at the terminal (prompt.go).
+		{name: "choice", what: "choice of sign-in method", tries: 3, action: func(Config, probe) (*action, error) {
+			return nil, nil
+		}},
 		{name: "consent", what: "consent step", approval: true, tries: 5, action: func(Config, probe) (*action, error) {
 			return &action{Kind: "consent"}, nil
 		}},
@@ -97,12 +112,19 @@ type probe struct {
 	Title   string   `json:"title"`
 	Marker  bool     `json:"marker"`
 	Kind    string   `json:"kind"`    // the page kind, "" for none
-	FP      string   `json:"fp"`      // the state's fingerprint
-	Control string   `json:"control"` // what the kind's action clicks
-	Errors  []string `json:"errors"`  // errors and notices shown
-	Posts   []string `json:"posts"`   // where the sign-in fields' forms send
-	Text    string   `json:"text"`
-	Did     string   `json:"did"`
+	Users   int      `json:"users"`   // user name fields shown
+	Number  string   `json:"number"`  // a device step's number to match
+	Options []string `json:"options"` // a choice's options
+	Heading string   `json:"heading"`
+	// WebAuthn is how the page's WebAuthn requests went, when watched
+	// (webauthn.go).
+	WebAuthn *webAuthnState `json:"webauthn"`
+	FP       string         `json:"fp"`      // the state's fingerprint
+	Control  string         `json:"control"` // what the kind's action clicks
+	Errors   []string       `json:"errors"`  // errors and notices shown
+	Posts    []string       `json:"posts"`   // where the sign-in fields' forms send
+	Text     string         `json:"text"`
+	Did      string         `json:"did"`
 }
 
 // action asks probe.js to act on the state it names.
@@ -112,6 +134,7 @@ type action struct {
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty"`
 	Code     string `json:"code,omitempty"`
+	Choice   int    `json:"choice"` // the option a choice takes
 }
 
 // run evaluates the probe in the page, acting when act is not nil.

@@ -137,6 +137,16 @@
     return "";
   };
   const click = (b) => { b.click(); return "clicked " + text(b); };
+  // A step to approve on another device (a push, number matching), and a
+  // choice between ways to sign in: asked at the terminal of a headless
+  // login (pages.go).
+  const deviceRe = /(approve|confirm|accept) (the |this |your )?(sign[- ]?in|log[- ]?in)|check your (phone|device|mobile)|(sent|send) (a |you a )?(push|notification)|enter the number|number (shown|displayed)|tap the number|open (the |your )?authenticator app/i;
+  const choiceRe = /choose|select|pick|how (do|would) you (want|like)|another way|verification method|sign-?in method|wählen|choisissez|elija|seleccione/i;
+  const leaves = all("p, span, div, strong, b, h1, h2, h3, h4, output, [role=status]").filter((el) => el.children.length === 0 && visible(el) && /^\s*\d{1,3}\s*$/.test(el.textContent));
+  const number = leaves.sort((a, b) => parseFloat(getComputedStyle(b).fontSize) - parseFloat(getComputedStyle(a).fontSize))[0];
+  const radios = all("input[type=radio]").filter(visible);
+  const choices = radios.length >= 2 ? radios : primaries;
+  const choiceText = (el) => el.type === "radio" ? text(el.labels && el.labels[0]) || el.value : text(el);
   const unsupportedRe = /(browser|app) (may|might) not be secure|(unsupported|not a supported|isn't supported|is not supported) browser|browser (is )?not supported|try (using )?a different browser|automated (browser|software)/i;
   const kinds = [
     { name: "password", detect: () => passwords.length > 0, control: () => submitOf(passwords[0]),
@@ -150,6 +160,7 @@
     { name: "otp", detect: () => otps.length > 0, control: () => submitOf(otps[0]),
       act: (a) => { setValue(otps[0], a.code); return submit(otps[0]); } },
     { name: "unsupported", detect: () => fields === 0 && unsupportedRe.test(body) },
+    { name: "device", detect: () => fields === 0 && deviceRe.test(body) },
     // consent: an approving button, and consent words, scope checkboxes or
     // a refusing button (unless the approving one only says continue). Its
     // action ticks the scopes first.
@@ -167,6 +178,14 @@
         (primaries.length === 1 && deny.length > 0 || primaries.filter((b) => continueRe.test(text(b))).length === 1),
       control: () => primaries.length === 1 ? primaries[0] : primaries.find((b) => continueRe.test(text(b))),
       act: () => click(primaries.length === 1 ? primaries[0] : primaries.find((b) => continueRe.test(text(b)))) },
+    { name: "choice", detect: () => fields === 0 && choices.length >= 2 && choiceRe.test(heading + " " + body.slice(0, 500)),
+      act: (a) => {
+        const el = choices[a.choice];
+        if (!el) return "";
+        if (el.type !== "radio") return click(el);
+        el.click();
+        return "chose " + choiceText(el) + ", " + submit(el);
+      } },
   ];
   const kind = kinds.find((k) => k.detect()) || { name: "" };
   const control = kind.control ? kind.control() : null;
@@ -184,6 +203,11 @@
     title: document.title,
     marker: false,
     kind: kind.name,
+    users: users.length,
+    number: kind.name === "device" && number ? number.textContent.trim() : "",
+    options: kind.name === "choice" ? choices.map(choiceText) : [],
+    heading: heading,
+    webauthn: window.__cliloginWebAuthn || null,
     fp: fp,
     control: control ? (text(control) || control.tagName.toLowerCase()) : "",
     errors: errors,

@@ -17,6 +17,7 @@ import (
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/passkey"
 	"github.com/clilogin/clilogin/internal/replay"
 	"github.com/clilogin/clilogin/internal/token"
 	"github.com/clilogin/clilogin/internal/verify"
@@ -53,6 +54,10 @@ type app struct {
 	// replayLogin replays the IdP's session over HTTP: replay.Run, or a
 	// fake in tests.
 	replayLogin func(ctx context.Context, c replay.Config) (replay.Result, error)
+	// enroll has the browser login register a passkey (passkey enroll),
+	// which enrolled then holds.
+	enroll   bool
+	enrolled *passkey.Credential
 }
 
 func newApp(c command, o Options, env Env, stdio IO) (*app, error) {

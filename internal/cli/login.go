@@ -75,7 +75,13 @@ func (a *app) signIn(ctx context.Context, session []cookies.Cookie, clearCookies
 		password, _ = a.env("CLILOGIN_PASSWORD")
 	}
 	totpSecret, _ := a.env("CLILOGIN_TOTP_SECRET")
-	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose}
+	pk, err := a.passkey()
+	if err != nil {
+		return nil, err
+	}
+	prompt := a.prompter()
+	// With prompts the terminal's lines are the person's: no spinner.
+	sp := &spinner{w: stdio.Err, on: stdio.ErrIsTerminal && !o.Verbose && prompt == nil}
 	defer sp.stop()
 	if !o.Headless {
 		fmt.Fprintf(stdio.Err, "clilogin: opening a browser window to sign in to %s (Ctrl-C to cancel)\n", o.Backend.Redacted())
@@ -108,12 +114,16 @@ func (a *app) signIn(ctx context.Context, session []cookies.Cookie, clearCookies
 		Warnf:          a.warnf,
 		Step:           a.steps.step,
 		Waiting:        func() { sp.start("waiting for you to sign in in the browser window") },
+		Prompt:         prompt,
+		Passkey:        pk,
+		EnrollPasskey:  a.enroll,
 	})
 	sp.stop()
 	if err != nil {
 		return nil, err
 	}
 	a.log.logf("login finished at %s", res.URL)
+	a.enrolled = res.Passkey
 	return res, nil
 }
 

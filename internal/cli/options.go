@@ -59,6 +59,7 @@ type Options struct {
 	PasswordField  string
 	Submit         string
 	NoConsent      bool
+	NoPrompt       bool
 	NoReplay       bool
 	ExpectIdentity string
 	VerifyIssuer   string
@@ -128,6 +129,7 @@ func (c command) addFlags(fs *pflag.FlagSet, o *Options) {
 	fs.StringVar(&o.PasswordField, "password-field", "", "CSS selector of the IdP's password field (default: detect)")
 	fs.StringVar(&o.Submit, "submit", "", "CSS selector of the IdP's submit button (default: detect)")
 	fs.BoolVar(&o.NoConsent, "no-consent", false, "do not click through consent pages")
+	fs.BoolVar(&o.NoPrompt, "no-prompt", false, "headless: never ask at the terminal for what the IdP's pages ask (fail instead)")
 	fs.BoolVar(&o.NoReplay, "no-replay", false, "never replay the IdP's stored session over HTTP: use the browser when a login is needed")
 	fs.StringVar(&o.ExpectIdentity, "expect-identity", "", "fail (exit 4) unless the identity is exactly this")
 	fs.StringVar(&o.VerifyIssuer, "verify-issuer", "", "check the token's signature against this issuer's keys (OIDC discovery) before using it")

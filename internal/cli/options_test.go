@@ -49,6 +49,16 @@ func TestParseOptions(t *testing.T) {
 			},
 		},
 		{
+			name: "CLILOGIN_NO_PROMPT turns terminal prompts off",
+			args: []string{"login", "--backend", "https://api.example.com/"},
+			env:  map[string]string{"CLILOGIN_NO_PROMPT": "true", "XDG_CONFIG_HOME": "/cfg"},
+			check: func(t *testing.T, o Options) {
+				if !o.NoPrompt {
+					t.Error("NoPrompt is false")
+				}
+			},
+		},
+		{
 			name: "environment fills what flags do not set",
 			args: []string{"login", "--timeout", "30s"},
 			env: map[string]string{"DISPLAY": ":0", "CLILOGIN_BACKEND": "http://127.0.0.1:8080/app",
@@ -301,6 +311,17 @@ func TestHelpListsEveryCommand(t *testing.T) {
 			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
 		}
 		for _, c := range commandTable {
+			if c.parent != "" {
+				// A subcommand is listed in its parent's help, the parent here.
+				var sub bytes.Buffer
+				if code := Run(context.Background(), []string{c.parent, "--help"}, envOf(nil), IO{Out: &sub, Err: &errb}); code != 0 {
+					t.Fatalf("%v %s: exit %d: %s", args, c.parent, code, errb.String())
+				}
+				if !strings.Contains(out.String(), c.parent) || !strings.Contains(sub.String(), c.name) || !strings.Contains(sub.String(), c.short) {
+					t.Errorf("%v does not list %s %s (%q):\n%s", args, c.parent, c.name, c.short, sub.String())
+				}
+				continue
+			}
 			if !strings.Contains(out.String(), c.name) || !strings.Contains(out.String(), c.short) {
 				t.Errorf("%v does not list %s (%q):\n%s", args, c.name, c.short, out.String())
 			}

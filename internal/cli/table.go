@@ -34,6 +34,7 @@ const (
 // command is one clilogin command. Adding a command is adding an entry to
 // commandTable: its help, its flags and the function that runs it.
 type command struct {
+	parent  string // the command it is a subcommand of, e.g. "passkey"
 	name    string
 	short   string // one line in 'clilogin --help'
 	long    string // the command's own help, after short
@@ -168,6 +169,21 @@ token, are refused. Exit 0 when every step looks right, 5 otherwise.`,
 		run:    func(ctx context.Context, a *app) error { return runCheck(ctx, a.o, a.stdio) },
 	},
 	{
+		parent: "passkey",
+		name:   "enroll",
+		short:  "Sign in, let the IdP's page register a passkey, and print it once for CI",
+		long: `Signs in to the backend through the browser with a virtual authenticator
+(Chrome's WebAuthn DevTools domain) in place of a security key. When the
+identity provider's own page adds a passkey or security key during the login,
+the virtual authenticator registers it; clilogin then prints that passkey once
+on stdout, as one line for CLILOGIN_WEBAUTHN_CREDENTIAL in a CI secret store.
+The line holds the passkey's private key: it is a secret.`,
+		example: `  clilogin passkey enroll -b https://staging.example.com   # register it in the window
+  CLILOGIN_WEBAUTHN_CREDENTIAL="$SECRET" CLILOGIN_PASSWORD=… clilogin login -b https://staging.example.com -u ci@example.com --headless`,
+		groups: backendFlags | browserFlags | cacheDirFlags,
+		run:    runPasskeyEnroll,
+	},
+	{
 		name:  "version",
 		short: "Print clilogin's version",
 		run: func(_ context.Context, a *app) error {
@@ -213,6 +229,7 @@ func newRoot(env Env, stdio IO, run func(c command, o Options) error, parsed fun
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
 	root.SetFlagErrorFunc(flagError)
+	parents := map[string]*cobra.Command{}
 	for _, c := range commandTable {
 		o := &Options{}
 		cmd := &cobra.Command{
@@ -231,7 +248,7 @@ func newRoot(env Env, stdio IO, run func(c command, o Options) error, parsed fun
 				return nil
 			},
 			RunE: func(cmd *cobra.Command, args []string) error {
-				o.Command, o.Args = c.name, args
+				o.Command, o.Args = strings.TrimSpace(c.parent+" "+c.name), args
 				err := o.complete(c, cmd.Flags(), env)
 				parsed(*o)
 				if err != nil {
@@ -253,7 +270,22 @@ func newRoot(env Env, stdio IO, run func(c command, o Options) error, parsed fun
 		for name, values := range map[string][]string{"output": outputValues(c), "format": cookies.Formats()} {
 			_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 		}
-		root.AddCommand(cmd)
+		if c.parent == "" {
+			root.AddCommand(cmd)
+			continue
+		}
+		p := parents[c.parent]
+		if p == nil {
+			name := c.parent
+			p = &cobra.Command{Use: name, Short: "Passkeys (WebAuthn) for CI: enroll",
+				Args: cobra.ArbitraryArgs,
+				RunE: func(cmd *cobra.Command, args []string) error {
+					return failure.New(failure.Usage, fmt.Sprintf("run 'clilogin %s --help' for its commands", name), "%s needs a command", name)
+				}}
+			parents[c.parent] = p
+			root.AddCommand(p)
+		}
+		p.AddCommand(cmd)
 	}
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()

@@ -1,0 +1,202 @@
+package browser
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/clilogin/clilogin/internal/escape"
+	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/redact"
+)
+
+// Prompter asks the person at the terminal what a headless login's page
+// asks and clilogin has nothing to fill in with. Questions and notices are
+// shown as given (the filler escapes what comes from the page); answers are
+// never logged.
+type Prompter interface {
+	// Ask asks a question whose answer may be shown as it is typed.
+	Ask(ctx context.Context, question string) (string, error)
+	// AskSecret asks a question whose answer is not shown.
+	AskSecret(ctx context.Context, question string) (string, error)
+	// Choose asks which of options to take and returns its index.
+	Choose(ctx context.Context, question string, options []string) (int, error)
+	// Notify tells the person something without asking.
+	Notify(msg string)
+}
+
+// prompts is what the filler has asked at the terminal in this login. The
+// password is kept only until it is typed into the page (and for masking
+// the errors that follow it); nothing here is written anywhere.
+type prompts struct {
+	username string
+	password string // until submitted
+	typed    []string
+	shown    string // the host last named to the person
+	device   string // the device step last told of
+}
+
+// prompting says whether this login asks at the terminal.
+func (f *filler) prompting() bool {
+	return f.s.cfg.Prompt != nil && f.s.cfg.Headless
+}
+
+// prompted answers a sign-in page by asking at the terminal what the
+// configuration does not give: nil with no error when the configuration has
+// all the kind's action needs (or prompts are off).
+func (f *filler) prompted(ctx context.Context, k pageKind, p probe) (*action, error) {
+	c := f.s.cfg
+	if !f.prompting() {
+		return nil, nil
+	}
+	username := c.Username
+	if username == "" {
+		username = f.ask.username
+	}
+	switch k.name {
+	case "username":
+		if c.Username != "" {
+			return nil, nil
+		}
+		f.introduce(p)
+		u, err := f.askUser(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &action{Kind: "username", Username: u}, nil
+	case "password":
+		if c.Username != "" && c.Password != "" {
+			return nil, nil
+		}
+		f.introduce(p)
+		if p.Users > 0 && username == "" {
+			u, err := f.askUser(ctx)
+			if err != nil {
+				return nil, err
+			}
+			username = u
+		}
+		password := c.Password
+		if password == "" {
+			if password = f.ask.password; password == "" {
+				pw, err := c.Prompt.AskSecret(ctx, "Password: ")
+				if err != nil {
+					return nil, f.promptError(ctx, err)
+				}
+				if pw == "" {
+					return nil, failure.New(failure.Refused, "type the password at the prompt, or set CLILOGIN_PASSWORD",
+						"no password was typed")
+				}
+				f.ask.password = pw
+				f.ask.typed = append(f.ask.typed, pw)
+				password = pw
+			}
+		}
+		return &action{Kind: "password", Username: username, Password: password}, nil
+	case "otp":
+		if c.TOTPSecret != "" {
+			return nil, nil
+		}
+		f.introduce(p)
+		code, err := c.Prompt.Ask(ctx, "One-time code: ")
+		if err != nil {
+			return nil, f.promptError(ctx, err)
+		}
+		f.ask.typed = append(f.ask.typed, code)
+		return &action{Kind: "otp", Code: code}, nil
+	case "choice":
+		f.introduce(p)
+		q := escape.Control(p.Heading)
+		if q == "" {
+			q = "the identity provider asks which way to go on"
+		}
+		i, err := c.Prompt.Choose(ctx, q, escapeAll(p.Options))
+		if err != nil {
+			return nil, f.promptError(ctx, err)
+		}
+		return &action{Kind: "choice", Choice: i}, nil
+	case "device":
+		if p.FP == f.ask.device {
+			return nil, nil // told already
+		}
+		f.ask.device = p.FP
+		f.introduce(p)
+		msg := "approve the sign-in on your device"
+		if p.Number != "" {
+			msg += "; the number to match is " + escape.Control(p.Number)
+		}
+		c.Prompt.Notify(msg + " (waiting)")
+		c.Prompt.Notify("the page says: " + escape.Control(excerptText(f.mask(p.Text))))
+		return nil, nil
+	}
+	return nil, nil
+}
+
+// askUser asks for the user name once per login.
+func (f *filler) askUser(ctx context.Context) (string, error) {
+	if f.ask.username != "" {
+		return f.ask.username, nil
+	}
+	u, err := f.s.cfg.Prompt.Ask(ctx, "User name: ")
+	if err != nil {
+		return "", f.promptError(ctx, err)
+	}
+	if u == "" {
+		return "", failure.New(failure.Refused, "type the user name at the prompt, or pass --username", "no user name was typed")
+	}
+	f.ask.username = u
+	return u, nil
+}
+
+// introduce names the identity provider's page before the first question
+// asked on it.
+func (f *filler) introduce(p probe) {
+	host := p.Href
+	if u, err := url.Parse(p.Href); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	if host == f.ask.shown {
+		return
+	}
+	f.ask.shown = host
+	title := ""
+	if p.Title != "" {
+		title = " (" + escape.Control(p.Title) + ")"
+	}
+	f.s.cfg.Prompt.Notify("signing in at " + escape.Control(host) + title)
+}
+
+// retryAfter tells the person what the IdP said about their answer, and
+// forgets the answers it may be about, so that they are asked again.
+func (f *filler) retryAfter(e string) {
+	f.ask.password = ""
+	f.ask.username = ""
+	f.s.cfg.Prompt.Notify("the identity provider says: " + escape.Control(f.mask(e)))
+}
+
+// mask hides what was typed or given (passwords, codes, secrets) in text
+// from the page.
+func (f *filler) mask(s string) string {
+	c := f.s.cfg
+	return redact.Secrets(s, append([]string{c.Password, c.Username, c.TOTPSecret}, f.ask.typed...)...)
+}
+
+// promptError is the error of a prompt that could not be answered: the
+// wait's own end (timeout, Ctrl-C) when that stopped it.
+func (f *filler) promptError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return f.s.waitError(ctx, err)
+	}
+	if failure.KindOf(err) != failure.Internal {
+		return err
+	}
+	return failure.New(failure.Refused, "answer at the terminal, or pass --no-prompt and the credentials (--username, CLILOGIN_PASSWORD)",
+		"cannot ask at the terminal: %w", err)
+}
+
+func escapeAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = escape.Control(s)
+	}
+	return out
+}
