@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp/remote"
 
 	"github.com/clilogin/clilogin/internal/backend"
+	"github.com/clilogin/clilogin/internal/chrome"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/redact"
@@ -134,20 +135,20 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 	base := context.WithoutCancel(ctx)
 	var allocCtx context.Context
 	var allocCancel context.CancelFunc
-	var lock *profileLock
-	procs := &procGroup{}
+	var lock *chrome.ProfileLock
+	procs := &chrome.ProcGroup{}
 	if c.Remote != "" {
 		c.Logf("remote browser %s", redact.URL(c.Remote))
 		allocCtx, allocCancel = remote.NewAllocator(base, c.Remote, remote.WithDialTimeout(10*time.Second))
 	} else {
-		bin, err := Find(c.Browser, c.Headless)
+		bin, err := chrome.Find(c.Browser, c.Headless)
 		if err != nil {
 			return nil, err
 		}
-		if lock, err = lockProfile(c.Profile); err != nil {
+		if lock, err = chrome.LockProfile(c.Profile); err != nil {
 			return nil, err
 		}
-		if err := quietProfile(c.Profile); err != nil {
+		if err := chrome.QuietProfile(c.Profile); err != nil {
 			c.Warnf("Chrome may offer to save the password: %v", err)
 		}
 		c.Logf("browser %s, profile %s", bin, c.Profile)
@@ -201,7 +202,7 @@ func (s *session) login(ctx context.Context) (*Result, error) {
 // that no event of the login is missed and /login loads once.
 const appPage = "data:text/html,%3Ctitle%3ESigning%20in%E2%80%A6%3C%2Ftitle%3E"
 
-func allocatorOptions(bin string, c Config, procs *procGroup) []chromedp.ExecAllocatorOption {
+func allocatorOptions(bin string, c Config, procs *chrome.ProcGroup) []chromedp.ExecAllocatorOption {
 	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
 	opts = append(opts,
 		chromedp.ExecPath(bin),
@@ -219,8 +220,8 @@ func allocatorOptions(bin string, c Config, procs *procGroup) []chromedp.ExecAll
 		chromedp.NoInheritEnv, chromedp.Env(redact.Environ(os.Environ())...),
 		// A process group (job object on Windows) of its own: a Ctrl-C at
 		// the terminal reaches clilogin only, which closes Chrome
-		// gracefully; Chrome still dies with clilogin (proc_*.go).
-		chromedp.ModifyCmdFunc(procs.prepare),
+		// gracefully; Chrome still dies with clilogin (chrome/proc_*.go).
+		chromedp.ModifyCmdFunc(procs.Prepare),
 	)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox, chromedp.Flag("test-type", true))
@@ -247,8 +248,8 @@ type session struct {
 	cfg         Config
 	bctx        context.Context
 	allocCancel context.CancelFunc
-	lock        *profileLock
-	procs       *procGroup
+	lock        *chrome.ProfileLock
+	procs       *chrome.ProcGroup
 	closeOnce   sync.Once
 	started     bool // the browser started and the page is attached
 
@@ -374,8 +375,8 @@ func (s *session) close() {
 			cancel()
 		}
 		s.allocCancel() // waits for the process; kills it if still alive
-		s.procs.end()   // and what is left of its group
-		s.lock.unlock()
+		s.procs.End()   // and what is left of its group
+		s.lock.Unlock()
 		s.cfg.Logf("browser closed in %s", since(t0))
 	})
 }
