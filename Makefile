@@ -74,7 +74,7 @@ bench: build
 ## fuzz: run every fuzz target for FUZZTIME (default 60s)
 FUZZTIME ?= 60s
 fuzz:
-	@for t in internal/browser:FuzzParseMarker internal/token:FuzzExpiry internal/token:FuzzExpiryOfBuiltJWT \
+	@for t in internal/marker:FuzzParseMarker internal/token:FuzzExpiry internal/token:FuzzExpiryOfBuiltJWT \
 	          internal/redact:FuzzURL internal/browser:FuzzFromCDP internal/cookies:FuzzWriteNetscape internal/cache:FuzzDecode \
 	          internal/escape:FuzzControl internal/backend:FuzzCacheName internal/api:FuzzAnswer; do \
 	  pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name"; \

@@ -26,6 +26,7 @@ import (
 	"github.com/clilogin/clilogin/internal/chrome"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/marker"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -47,7 +48,7 @@ type Config struct {
 	Backend      *backend.Backend
 	LoginPath    string
 	CallbackPath string // "" accepts the marker on any backend page
-	Marker       Marker
+	Marker       marker.Marker
 	CookieURLs   []string // the backend URLs whose cookies are taken
 	// Session is the identity provider's session from the last login, put
 	// back into the browser before the login path is opened.
