@@ -3,6 +3,12 @@
 // IdP's forms when it has credentials, waits for the backend's success page,
 // takes the backend's cookies and closes Chrome gracefully, so that the
 // profile keeps the IdP's session for the next login.
+//
+// Chrome itself (finding it, starting and ending its processes, the profile's
+// lock and preferences) is internal/chrome's, and the success marker (its
+// parsing and the JS that matches it in the page) is internal/marker's. This
+// package holds the login and, for now, the IdP page model (pages.go,
+// probe.js, fill.go, wait.go, credpage.go).
 package browser
 
 import (
