@@ -67,6 +67,8 @@ docs-check:
 lint: docs-check
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: the files above need formatting" >&2; exit 1; }
 	$(GO) vet ./...
+	@deps=$$($(GO) list -deps ./internal/replay ./internal/check ./internal/marker) && ! echo "$$deps" | grep -E 'chromedp|clilogin/internal/(browser|chrome)$$' \
+	  || { echo "replay, check and marker must need no browser: the packages above are in their imports" >&2; exit 1; }
 	cd devstack && $(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	cd devstack && $(GO) run $(STATICCHECK) ./...
@@ -82,7 +84,7 @@ bench: build testdata/grids/node_modules/.package-lock.json
 ## fuzz: run every fuzz target for FUZZTIME (default 60s)
 FUZZTIME ?= 60s
 fuzz:
-	@for t in internal/browser:FuzzParseMarker internal/token:FuzzExpiry internal/token:FuzzExpiryOfBuiltJWT \
+	@for t in internal/marker:FuzzParseMarker internal/token:FuzzExpiry internal/token:FuzzExpiryOfBuiltJWT \
 	          internal/redact:FuzzURL internal/browser:FuzzFromCDP internal/cookies:FuzzWriteNetscape internal/cache:FuzzDecode \
 	          internal/escape:FuzzControl internal/backend:FuzzCacheName internal/api:FuzzAnswer; do \
 	  pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name"; \

@@ -30,6 +30,7 @@ import (
 	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/marker"
 )
 
 // One Chrome for the whole package, as chromedp's own tests do: each test
@@ -299,7 +300,7 @@ func (f *flow) login(t *testing.T, edit func(*Config)) (*Result, string, error) 
 	var mu sync.Mutex
 	c := Config{
 		Remote: devtools, Headless: true, Backend: &backend.Backend{URL: u}, LoginPath: "/login", CallbackPath: "/callback",
-		Marker: Marker{Kind: "text", Value: "ok"}, CookieURLs: []string{f.backend + "/"},
+		Marker: marker.Marker{Kind: "text", Value: "ok"}, CookieURLs: []string{f.backend + "/"},
 		Username: testUser, Password: testPassword, Deadline: time.Now().Add(20 * time.Second),
 		Logf: func(format string, args ...any) {
 			mu.Lock()

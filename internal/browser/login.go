@@ -3,6 +3,12 @@
 // IdP's forms when it has credentials, waits for the backend's success page,
 // takes the backend's cookies and closes Chrome gracefully, so that the
 // profile keeps the IdP's session for the next login.
+//
+// Chrome itself (finding it, starting and ending its processes, the profile's
+// lock and preferences) is internal/chrome's, and the success marker (its
+// parsing and the JS that matches it in the page) is internal/marker's. This
+// package holds the login and, for now, the IdP page model (pages.go,
+// probe.js, fill.go, wait.go, credpage.go).
 package browser
 
 import (
@@ -24,8 +30,10 @@ import (
 	"github.com/chromedp/chromedp/remote"
 
 	"github.com/clilogin/clilogin/internal/backend"
+	"github.com/clilogin/clilogin/internal/chrome"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/marker"
 	"github.com/clilogin/clilogin/internal/passkey"
 	"github.com/clilogin/clilogin/internal/redact"
 	"github.com/clilogin/clilogin/internal/remotebrowser"
@@ -51,7 +59,7 @@ type Config struct {
 	Backend      *backend.Backend
 	LoginPath    string
 	CallbackPath string // "" accepts the marker on any backend page
-	Marker       Marker
+	Marker       marker.Marker
 	CookieURLs   []string // the backend URLs whose cookies are taken
 	// Session is the identity provider's session from the last login, put
 	// back into the browser before the login path is opened.
@@ -149,8 +157,8 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 	base := context.WithoutCancel(ctx)
 	var allocCtx context.Context
 	var allocCancel context.CancelFunc
-	var lock *profileLock
-	procs := &procGroup{}
+	var lock *chrome.ProfileLock
+	procs := &chrome.ProcGroup{}
 	var ep *remotebrowser.Endpoint
 	if c.Remote != "" {
 		octx, cancel := context.WithDeadline(ctx, c.Deadline)
@@ -168,14 +176,14 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		// when a session is free): it has the login's whole time.
 		allocCtx, allocCancel = remote.NewAllocator(base, ep.WebSocket, remote.NoModifyURL, remote.WithDialTimeout(max(time.Until(c.Deadline), time.Second)))
 	} else {
-		bin, err := Find(c.Browser, c.Headless)
+		bin, err := chrome.Find(c.Browser, c.Headless)
 		if err != nil {
 			return nil, err
 		}
-		if lock, err = lockProfile(c.Profile); err != nil {
+		if lock, err = chrome.LockProfile(c.Profile); err != nil {
 			return nil, err
 		}
-		if err := quietProfile(c.Profile); err != nil {
+		if err := chrome.QuietProfile(c.Profile); err != nil {
 			c.Warnf("Chrome may offer to save the password: %v", err)
 		}
 		c.Logf("browser %s, profile %s", bin, c.Profile)
@@ -233,7 +241,7 @@ func (s *session) login(ctx context.Context) (*Result, error) {
 // that no event of the login is missed and /login loads once.
 const appPage = "data:text/html,%3Ctitle%3ESigning%20in%E2%80%A6%3C%2Ftitle%3E"
 
-func allocatorOptions(bin string, c Config, procs *procGroup) []chromedp.ExecAllocatorOption {
+func allocatorOptions(bin string, c Config, procs *chrome.ProcGroup) []chromedp.ExecAllocatorOption {
 	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
 	opts = append(opts,
 		chromedp.ExecPath(bin),
@@ -251,8 +259,8 @@ func allocatorOptions(bin string, c Config, procs *procGroup) []chromedp.ExecAll
 		chromedp.NoInheritEnv, chromedp.Env(redact.Environ(os.Environ())...),
 		// A process group (job object on Windows) of its own: a Ctrl-C at
 		// the terminal reaches clilogin only, which closes Chrome
-		// gracefully; Chrome still dies with clilogin (proc_*.go).
-		chromedp.ModifyCmdFunc(procs.prepare),
+		// gracefully; Chrome still dies with clilogin (chrome/proc_*.go).
+		chromedp.ModifyCmdFunc(procs.Prepare),
 	)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox, chromedp.Flag("test-type", true))
@@ -279,8 +287,8 @@ type session struct {
 	cfg         Config
 	bctx        context.Context
 	allocCancel context.CancelFunc
-	lock        *profileLock
-	procs       *procGroup
+	lock        *chrome.ProfileLock
+	procs       *chrome.ProcGroup
 	remote      *remotebrowser.Endpoint // a WebDriver session is deleted at the end
 	closeOnce   sync.Once
 	started     bool // the browser started and the page is attached
@@ -420,9 +428,9 @@ func (s *session) close() {
 			cancel()
 		}
 		s.allocCancel() // waits for the process; kills it if still alive
-		s.procs.end()   // and what is left of its group
+		s.procs.End()   // and what is left of its group
 		s.remote.Close()
-		s.lock.unlock()
+		s.lock.Unlock()
 		s.cfg.Logf("browser closed in %s", since(t0))
 	})
 }

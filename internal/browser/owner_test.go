@@ -13,6 +13,7 @@ import (
 
 	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/cookies"
+	"github.com/clilogin/clilogin/internal/marker"
 )
 
 // corpFlow is a backend at app.corp.test and an IdP at idp.corp.test on
@@ -57,7 +58,7 @@ func TestIdPParentDomainCookieIsNotTheBackends(t *testing.T) {
 			be := corpFlow(t, value)
 			u, _ := url.Parse(be)
 			c := Config{Remote: devtools, Headless: true, Backend: &backend.Backend{URL: u}, LoginPath: "/login", CallbackPath: "/callback",
-				Marker: Marker{Kind: "text", Value: "ok"}, CookieURLs: []string{be + "/"}, Deadline: time.Now().Add(20 * time.Second)}
+				Marker: marker.Marker{Kind: "text", Value: "ok"}, CookieURLs: []string{be + "/"}, Deadline: time.Now().Add(20 * time.Second)}
 			if restored {
 				c.Session = []cookies.Cookie{{Name: "SMSESSION", Value: value, Domain: "corp.test", Path: "/", HTTPOnly: true}}
 			}

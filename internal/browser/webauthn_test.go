@@ -21,6 +21,7 @@ import (
 
 	"github.com/clilogin/clilogin/internal/backend"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/marker"
 	"github.com/clilogin/clilogin/internal/passkey"
 )
 
@@ -145,7 +146,7 @@ func (p *passkeyIdP) login(t *testing.T, edit func(*Config)) (*Result, error) {
 	u, _ := url.Parse(p.backend)
 	c := Config{
 		Remote: devtools, Headless: true, Backend: &backend.Backend{URL: u}, LoginPath: "/login", CallbackPath: "/callback",
-		Marker: Marker{Kind: "text", Value: "ok"}, CookieURLs: []string{p.backend + "/"}, Deadline: time.Now().Add(20 * time.Second),
+		Marker: marker.Marker{Kind: "text", Value: "ok"}, CookieURLs: []string{p.backend + "/"}, Deadline: time.Now().Add(20 * time.Second),
 	}
 	edit(&c)
 	res, err := Login(t.Context(), c)

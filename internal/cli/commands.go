@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/clilogin/clilogin/internal/backend"
-	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cache"
+	"github.com/clilogin/clilogin/internal/chrome"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
@@ -293,7 +293,7 @@ func (a *app) logoutAccount(e cache.Entry) error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) && a.o.AllAccounts {
 		return nil
 	}
-	if err := browser.RemoveProfile(dir); err != nil {
+	if err := chrome.RemoveProfile(dir); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdio.Err, "clilogin: deleted the browser profile %s\n", escape.Control(dir))

@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/clilogin/clilogin/internal/backend"
-	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/loopback"
+	"github.com/clilogin/clilogin/internal/marker"
 	"github.com/clilogin/clilogin/internal/ownfile"
 	"github.com/clilogin/clilogin/internal/remotebrowser"
 )
@@ -34,7 +34,7 @@ type Options struct {
 	WhoamiPath   string
 	TokenField   string // the JSON field with the token, when the usual names do not fit
 	WhoamiField  string // the JSON field with the identity
-	Success      browser.Marker
+	Success      marker.Marker
 	Timeout      time.Duration
 
 	// Account is the account named by --account; "" when none was (the
@@ -224,14 +224,14 @@ func (o *Options) checkBrowser(c command, fs *pflag.FlagSet, env Env) error {
 	}
 	success, _ := fs.GetString("success")
 	var err error
-	if o.Success, err = browser.ParseMarker(success); err != nil {
+	if o.Success, err = marker.ParseMarker(success); err != nil {
 		return failure.Wrap(failure.Usage, "use --success text:STRING, css:SELECTOR or xpath:EXPR", fmt.Errorf("--success: %w", err))
 	}
 	for _, f := range []struct{ name, v string }{{"username-field", o.UsernameField}, {"password-field", o.PasswordField}, {"submit", o.Submit}} {
 		if f.v == "" {
 			continue
 		}
-		if err := browser.CheckCSS(f.v); err != nil {
+		if err := marker.CheckCSS(f.v); err != nil {
 			return failure.Wrap(failure.Usage, "pass a CSS selector Chrome understands, e.g. 'input[name=login]' or '#submit'", fmt.Errorf("--%s %w", f.name, err))
 		}
 	}

@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/clilogin/clilogin/internal/backend"
-	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/hop"
 	"github.com/clilogin/clilogin/internal/loopback"
+	"github.com/clilogin/clilogin/internal/marker"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -33,7 +33,7 @@ type Config struct {
 	Backend      *backend.Backend
 	LoginPath    string
 	CallbackPath string // "" accepts the marker on any backend page after the IdP
-	Marker       browser.Marker
+	Marker       marker.Marker
 	Session      []cookies.Cookie // the IdP's stored session cookies
 	// Client sends the requests; its redirects are not followed (each
 	// hop is the replay's own). Nil uses one that honours HTTPS_PROXY.

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/clilogin/clilogin/internal/backend"
-	"github.com/clilogin/clilogin/internal/browser"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/marker"
 )
 
 // chain is an IdP on localhost and a backend on 127.0.0.1 that do the
@@ -95,7 +95,7 @@ func newChain(t *testing.T) *chain {
 
 func (c *chain) config(session string) Config {
 	b, _ := url.Parse(c.backend.URL)
-	m, _ := browser.ParseMarker("text:ok")
+	m, _ := marker.ParseMarker("text:ok")
 	return Config{Backend: &backend.Backend{URL: b}, LoginPath: "/login", CallbackPath: "/callback", Marker: m,
 		Session: []cookies.Cookie{{Name: "idp_session", Value: session, Domain: "localhost", HostOnly: true, Path: "/"}}}
 }
@@ -374,7 +374,7 @@ func TestParentDomainIdPCookieStaysTheIdPs(t *testing.T) {
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
 	be, _ := url.Parse(fmt.Sprintf("https://app.corp.test:%d", port))
 	res, err := Run(context.Background(), Config{Backend: &backend.Backend{URL: be}, LoginPath: "/login", CallbackPath: "/callback",
-		Marker: browser.Marker{Kind: "text", Value: "ok"}, Client: client,
+		Marker: marker.Marker{Kind: "text", Value: "ok"}, Client: client,
 		Session: []cookies.Cookie{{Name: "SMSESSION", Value: "stored", Domain: "corp.test", Path: "/", HTTPOnly: true}}})
 	if err != nil {
 		t.Fatalf("Run: %v", err)

@@ -1,4 +1,4 @@
-package browser
+package chrome
 
 import (
 	"errors"
@@ -18,16 +18,16 @@ import (
 // the profile itself in every mode.
 const lockName = "clilogin.lock"
 
-// profileLock is an exclusive lock on a browser profile.
-type profileLock struct{ l *lockfile.Lock }
+// ProfileLock is an exclusive lock on a browser profile.
+type ProfileLock struct{ l *lockfile.Lock }
 
-// lockProfile creates dir (0700) and locks it for this process. It fails at
+// LockProfile creates dir (0700) and locks it for this process. It fails at
 // once, naming the PID, when another clilogin or a Chrome holds the profile.
 // A stale lock of a killed run is taken over silently. A profile that is
 // another user's, or that others can write (they could plant an extension
 // or read the IdP session), is refused, and so is a symbolic link at the
 // lock file.
-func lockProfile(dir string) (*profileLock, error) {
+func LockProfile(dir string) (*ProfileLock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, failure.New(failure.Browser, "pass a writable directory to --profile",
 			"cannot create the browser profile: %w", err)
@@ -64,10 +64,12 @@ func lockProfile(dir string) (*profileLock, error) {
 			"the browser profile %s is in use by a running Chrome (pid %d)", dir, pid)
 	}
 	l.Note(strconv.Itoa(os.Getpid()) + "\n")
-	return &profileLock{l: l}, nil
+	return &ProfileLock{l: l}, nil
 }
 
-func (l *profileLock) unlock() {
+// Unlock releases the profile. A nil lock, of a login that locked no
+// profile, does nothing.
+func (l *ProfileLock) Unlock() {
 	if l != nil {
 		l.l.Unlock()
 	}
@@ -110,11 +112,11 @@ func RemoveProfile(dir string) error {
 		return failure.New(failure.Usage, "check the path; delete it by hand if it really is a profile",
 			"%s does not look like a browser profile; not deleted", dir)
 	}
-	lock, err := lockProfile(dir)
+	lock, err := LockProfile(dir)
 	if err != nil {
 		return err
 	}
-	defer lock.unlock()
+	defer lock.Unlock()
 	if err := os.RemoveAll(dir); err != nil {
 		return failure.New(failure.Internal, "delete it by hand", "cannot delete the browser profile: %w", err)
 	}

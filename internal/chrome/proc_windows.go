@@ -1,4 +1,4 @@
-package browser
+package chrome
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// procGroup makes the browser's processes end with clilogin.
+// ProcGroup makes the browser's processes end with clilogin.
 //
 // On Windows, clilogin puts itself into a job object that kills its
 // processes when its last handle closes, which is when clilogin exits, in
@@ -18,22 +18,22 @@ import (
 // helpers it starts at once.) Chrome starts in a new process group, so that
 // a Ctrl-C in the console reaches clilogin only, which closes Chrome
 // gracefully.
-type procGroup struct {
+type ProcGroup struct {
 	job windows.Handle // kept open for the life of clilogin
 	err error          // why the job could not be made; the login goes on
 }
 
-// prepare sets up the browser's command before it starts.
-func (g *procGroup) prepare(cmd *exec.Cmd) {
+// Prepare sets up the browser's command before it starts.
+func (g *ProcGroup) Prepare(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: windows.CREATE_NEW_PROCESS_GROUP}
 	if g.job == 0 && g.err == nil {
 		g.job, g.err = joinKillOnCloseJob()
 	}
 }
 
-// end does nothing more: chromedp ends the main process, and the job ends
+// End does nothing more: chromedp ends the main process, and the job ends
 // the rest when clilogin exits.
-func (g *procGroup) end() {}
+func (g *ProcGroup) End() {}
 
 // joinKillOnCloseJob creates a job object that kills its processes when
 // its last handle closes, and puts the current process into it.

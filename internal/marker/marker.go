@@ -1,4 +1,4 @@
-package browser
+package marker
 
 import (
 	"encoding/json"
@@ -35,11 +35,11 @@ func ParseMarker(s string) (Marker, error) {
 
 func (m Marker) String() string { return m.Kind + ":" + m.Value }
 
-// js returns a JavaScript expression that is true when the page shows the
+// JS returns a JavaScript expression that is true when the page shows the
 // marker. A text marker matches visible text at word boundaries, so "ok"
 // matches the page "ok" or "Login ok!" but not "token". A selector that the
 // page cannot parse is false, never an exception.
-func (m Marker) js() string {
+func (m Marker) JS() string {
 	v, _ := json.Marshal(m.Value) // a string always marshals
 	switch m.Kind {
 	case "css":

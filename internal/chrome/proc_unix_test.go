@@ -1,6 +1,6 @@
 //go:build linux || darwin
 
-package browser
+package chrome
 
 import (
 	"bytes"
@@ -28,11 +28,11 @@ func running(pid int) bool {
 
 // TestProcGroupEndsWhatOutlivesTheBrowser starts a "browser" that leaves a
 // helper behind when it exits, as Chrome's helpers can, and checks that
-// end kills the helper.
+// End kills the helper.
 func TestProcGroupEndsWhatOutlivesTheBrowser(t *testing.T) {
-	g := &procGroup{}
+	g := &ProcGroup{}
 	cmd := exec.Command("/bin/sh", "-c", "sleep 60 >/dev/null 2>&1 & echo $!")
-	g.prepare(cmd)
+	g.Prepare(cmd)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatal(err)
@@ -46,12 +46,12 @@ func TestProcGroupEndsWhatOutlivesTheBrowser(t *testing.T) {
 		t.Fatalf("helper's group %d, %v; want the browser's own group %d", pgid, err, cmd.Process.Pid)
 	}
 	if !running(helper) {
-		t.Fatal("the helper is not running before end")
+		t.Fatal("the helper is not running before End")
 	}
-	g.end()
+	g.End()
 	for deadline := time.Now().Add(5 * time.Second); running(helper); {
 		if time.Now().After(deadline) {
-			t.Fatal("the helper outlived end")
+			t.Fatal("the helper outlived End")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -1,4 +1,4 @@
-package browser
+package chrome
 
 import (
 	"encoding/json"
@@ -15,12 +15,12 @@ import (
 // maxPrefs is the largest Preferences file read; Chrome's are tens of kB.
 const maxPrefs = 4 << 20
 
-// quietProfile turns Chrome's password manager off in the profile's
+// QuietProfile turns Chrome's password manager off in the profile's
 // Preferences before Chrome starts, as chromedriver's "prefs" do: no "Save
 // password?" bubble covers the identity provider's page, and no password
 // typed there is kept in the profile. The rest of the file is kept as
 // Chrome wrote it.
-func quietProfile(profile string) error {
+func QuietProfile(profile string) error {
 	path := filepath.Join(profile, "Default", "Preferences")
 	prefs := map[string]any{}
 	f, err := os.Open(path)

@@ -1,4 +1,4 @@
-package browser
+package chrome
 
 import (
 	"encoding/json"
@@ -24,7 +24,7 @@ func TestQuietProfileTurnsThePasswordManagerOffAndKeepsTheRest(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := quietProfile(profile); err != nil {
+			if err := QuietProfile(profile); err != nil {
 				t.Fatal(err)
 			}
 			b, err := os.ReadFile(path)

@@ -1,4 +1,4 @@
-package browser
+package chrome
 
 import (
 	"fmt"
@@ -29,10 +29,10 @@ func TestLockProfileRefusesASymlinkedLockFileAndLeavesItsTarget(t *testing.T) {
 	victim := filepath.Join(t.TempDir(), "victim")
 	os.WriteFile(victim, []byte("keep"), 0o600)
 	os.Symlink(victim, filepath.Join(dir, lockName))
-	l, err := lockProfile(dir)
-	l.unlock()
+	l, err := LockProfile(dir)
+	l.Unlock()
 	if err == nil || failure.KindOf(err) != failure.Browser {
-		t.Errorf("lockProfile with a symlinked lock file: %v, want a browser error", err)
+		t.Errorf("LockProfile with a symlinked lock file: %v, want a browser error", err)
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
 		t.Errorf("the link's target now holds %q", b)
@@ -43,10 +43,10 @@ func TestLockProfileRefusesAProfileOthersCanWrite(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "profile")
 	os.Mkdir(dir, 0o700)
 	os.Chmod(dir, 0o777)
-	l, err := lockProfile(dir)
-	l.unlock()
+	l, err := LockProfile(dir)
+	l.Unlock()
 	if err == nil || failure.KindOf(err) != failure.Browser || !strings.Contains(err.Error(), "writable by other users") {
-		t.Fatalf("lockProfile on a 0777 directory: %v, want a browser error saying why", err)
+		t.Fatalf("LockProfile on a 0777 directory: %v, want a browser error saying why", err)
 	}
 	if h := failure.HintOf(err); !strings.Contains(h, "chmod 700") {
 		t.Errorf("hint %q does not say how to fix it", h)
@@ -58,10 +58,10 @@ func TestLockProfileRefusesAProfileOfAnotherUser(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "profile")
 	os.Mkdir(dir, 0o700)
 	os.Chown(dir, uid, uid)
-	l, err := lockProfile(dir)
-	l.unlock()
+	l, err := LockProfile(dir)
+	l.Unlock()
 	if err == nil || failure.KindOf(err) != failure.Browser || !strings.Contains(err.Error(), "owned by uid 65534") {
-		t.Errorf("lockProfile on another user's directory: %v, want a browser error saying why", err)
+		t.Errorf("LockProfile on another user's directory: %v, want a browser error saying why", err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package browser
+package marker
 
 import (
 	"context"
@@ -90,7 +90,7 @@ func TestMatchHTMLAgreesWithChrome(t *testing.T) {
 		if _, err := chromedp.Run(ctx, chromedp.Navigate("data:text/html;charset=utf-8,"+url.PathEscape(tt.page))); err != nil {
 			t.Fatal(err)
 		}
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[bool](m.js()))
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[bool](m.JS()))
 		if err != nil {
 			t.Fatal(err)
 		}
