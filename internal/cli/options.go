@@ -158,6 +158,15 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 		return failure.New(failure.Usage, "put the password in CLILOGIN_PASSWORD, or pipe it to --password-stdin",
 			"--password is refused: a password on the command line is visible to every user of the machine")
 	}
+	// An empty name on the command line is a script's unset variable
+	// (--account "$VIEWER"): taken as no name, it would serve the
+	// backend's only cached account, whoever's that is.
+	for _, name := range []string{"account", "username"} {
+		if f := fs.Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
+			return failure.New(failure.Usage, "leave the flag out to use the backend's only cached account",
+				"--%s cannot be empty", name)
+		}
+	}
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "help" || f.Name == "password" || envErr != nil ||
