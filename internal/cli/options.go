@@ -170,7 +170,8 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "help" || f.Name == "password" || envErr != nil ||
-			c.name == "logout" && (f.Name == "profile" || f.Name == "all") { // deleting takes an explicit flag
+			c.name == "logout" && (f.Name == "profile" || f.Name == "all") || // deleting takes an explicit flag
+			f.Name == "account" && o.AllAccounts { // --all names every account, CLILOGIN_ACCOUNT's too
 			return
 		}
 		if v, ok := env(envName(f.Name)); ok {
