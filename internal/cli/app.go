@@ -329,7 +329,15 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 		}
 		a.log.logf("signing in with the browser: %v", err)
 	}
-	res, err := a.signIn(ctx, session, otherUser)
+	// A profile given with --profile (or CLILOGIN_PROFILE) may be shared:
+	// whoever signed in there last, another account or another backend's,
+	// may still have the IdP's session in it, whatever this entry records.
+	clear, restore := otherUser, session
+	if !clear && a.o.Username != "" && !a.ownProfile() {
+		a.log.logf("the browser profile %s is not the account's own: clearing its cookies, so that the identity provider asks who signs in", a.o.Profile)
+		clear, restore = true, nil // a cleared profile restores no session
+	}
+	res, err := a.signIn(ctx, restore, clear)
 	if err != nil {
 		return cache.Entry{}, "", err
 	}
@@ -341,7 +349,7 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 	if err != nil {
 		return cache.Entry{}, "", err
 	}
-	if otherUser && !res.FilledSignIn {
+	if clear && !res.FilledSignIn {
 		// The cookies were cleared, yet the IdP signed someone in without
 		// its form: whoever that is, it is not known to be the user asked.
 		who := "someone"
@@ -354,6 +362,13 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 	}
 	a.save(got)
 	return got, fromBrowser, nil
+}
+
+// ownProfile reports whether the browser profile is the account's own,
+// the one no other account signs in to.
+func (a *app) ownProfile() bool {
+	own, err := accountProfile(a.env, a.o.Backend, a.account)
+	return err == nil && filepath.Clean(a.o.Profile) == own
 }
 
 // loadAsked is load, less a login --username does not ask for. otherUser

@@ -348,16 +348,26 @@ func (o *Options) defaultProfile(env Env) error {
 	if o.Profile != "" {
 		return nil
 	}
-	dir, err := userDir(env, "config")
-	if err != nil {
-		return failure.New(failure.Usage, "pass --profile DIR", "no user config directory for the browser profile: %w", err)
-	}
 	account := o.namedAccount()
 	if account == "" {
 		account, o.profileByAccount = backend.DefaultAccount, true
 	}
-	o.Profile = filepath.Join(dir, "clilogin", "profiles", o.Backend.AccountProfileName(account))
+	dir, err := accountProfile(env, o.Backend, account)
+	if err != nil {
+		return failure.New(failure.Usage, "pass --profile DIR", "no user config directory for the browser profile: %w", err)
+	}
+	o.Profile = dir
 	return nil
+}
+
+// accountProfile is the browser profile directory of an account of b: its
+// own, that no other account signs in to.
+func accountProfile(env Env, b *backend.Backend, account string) (string, error) {
+	dir, err := userDir(env, "config")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "clilogin", "profiles", b.AccountProfileName(account)), nil
 }
 
 // checkRemoteBrowser checks a --remote-browser URL: a DevTools endpoint
