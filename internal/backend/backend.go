@@ -13,11 +13,11 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/loopback"
 )
@@ -196,10 +196,10 @@ func CheckAccount(name string) error {
 	case strings.TrimSpace(name) != name:
 		return fmt.Errorf("an account name cannot start or end with a space, got %q", name)
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("an account name cannot hold control characters, got %q", name)
-		}
+	// escape.Control would print a name holding any of these otherwise
+	// than it is, and login -o env would export another account.
+	if escape.Control(name) != name {
+		return fmt.Errorf("an account name cannot hold control or invisible format characters, got %q", name)
 	}
 	return nil
 }
