@@ -235,7 +235,10 @@ func (a *app) load() cache.Entry {
 // save writes the entry; a cache that cannot be written costs a warning,
 // not the login.
 func (a *app) save(e cache.Entry) {
-	e.Backend, e.Account, e.Profile, e.SavedAt = a.o.Backend.String(), a.account, a.o.Profile, a.now().UTC()
+	e.Backend, e.Account, e.SavedAt = a.o.Backend.String(), a.account, a.now().UTC()
+	if a.o.Profile != "" {
+		e.Profile = a.o.Profile
+	} // else logout adopting an old entry: its IdP session is still in the profile it records
 	if err := a.store.Save(a.name, e); err != nil {
 		a.warnf("the login was not cached (%v); the next command signs in again", err)
 		return
