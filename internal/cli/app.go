@@ -368,8 +368,13 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 }
 
 // ownProfile reports whether the browser profile is the account's own,
-// the one no other account signs in to.
+// the one no other account signs in to. The default account's is not: it
+// is named for the host and port alone, as before accounts, and the
+// backends under one host share it.
 func (a *app) ownProfile() bool {
+	if a.account == backend.DefaultAccount {
+		return false
+	}
 	own, err := accountProfile(a.env, a.o.Backend, a.account)
 	return err == nil && filepath.Clean(a.o.Profile) == own
 }
