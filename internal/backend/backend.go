@@ -89,13 +89,23 @@ func (b *Backend) Origin() string { return b.Scheme + "://" + b.Host }
 // resolved (/app holds /app and /app/x, not /application nor /app/../x).
 func (b *Backend) Contains(raw string) bool {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != b.Scheme || !strings.EqualFold(u.Host, b.Host) {
+	if err != nil || !b.SameOrigin(u) {
 		return false
 	}
 	// Dot segments resolved, as a browser does: /app/%2e%2e/x is /x.
 	p := path.Clean("/" + u.Path)
 	base := strings.TrimSuffix(b.Path, "/")
 	return base == "" || p == base || strings.HasPrefix(p, base+"/")
+}
+
+// SameOrigin reports whether u has the backend's scheme, host and port,
+// however spelled: a browser shows https://h:443 as https://h, and an
+// international host name in its ASCII form.
+func (b *Backend) SameOrigin(u *url.URL) bool {
+	origin := func(u *url.URL) string {
+		return (&Backend{URL: &url.URL{Scheme: u.Scheme, Host: u.Host}}).Canonical()
+	}
+	return u.Host != "" && origin(u) == origin(b.URL)
 }
 
 // IsPath reports whether raw is the backend's page at path (a trailing
