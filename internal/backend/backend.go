@@ -102,10 +102,23 @@ func (b *Backend) Contains(raw string) bool {
 // however spelled: a browser shows https://h:443 as https://h, and an
 // international host name in its ASCII form.
 func (b *Backend) SameOrigin(u *url.URL) bool {
-	origin := func(u *url.URL) string {
-		return (&Backend{URL: &url.URL{Scheme: u.Scheme, Host: u.Host}}).Canonical()
+	return u.Host != "" && originKey(u) == originKey(b.URL)
+}
+
+// originKey is scheme://host:port with the port always there, the host in
+// lower case and, a name, in its ASCII form. An IP address is kept as
+// written: [::ffff:127.0.0.1] is not the origin 127.0.0.1 to a browser.
+func originKey(u *url.URL) string {
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if net.ParseIP(host) == nil {
+		if ascii, err := idna.Lookup.ToASCII(host); err == nil {
+			host = ascii
+		}
 	}
-	return u.Host != "" && origin(u) == origin(b.URL)
+	if port == "" {
+		port = defaultPort(scheme)
+	}
+	return scheme + "://[" + host + "]:" + port
 }
 
 // IsPath reports whether raw is the backend's page at path (a trailing

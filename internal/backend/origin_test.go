@@ -23,3 +23,14 @@ func TestContainsWhateverTheOriginsSpelling(t *testing.T) {
 		t.Error("another scheme is the backend's")
 	}
 }
+
+// An IPv4-mapped IPv6 address is another origin to a browser than the IPv4
+// address.
+func TestContainsKeepsIPAddressesAsWritten(t *testing.T) {
+	if MustParse("http://127.0.0.1:8080").Contains("http://[::ffff:127.0.0.1]:8080/cb") {
+		t.Error("[::ffff:127.0.0.1] is the backend 127.0.0.1's")
+	}
+	if !MustParse("http://[::1]:8080").Contains("http://[::1]:8080/cb") {
+		t.Error("[::1] is not itself")
+	}
+}
