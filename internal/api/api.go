@@ -36,11 +36,10 @@ type Client struct {
 // cookies nor the bearer token ever reach another host. HTTPS_PROXY and
 // NO_PROXY are honoured.
 func New(b *backend.Backend, timeout time.Duration) *Client {
-	origin := b.Origin()
 	r := resty.New().
 		SetTimeout(timeout).
 		SetRedirectPolicy(resty.RedirectPolicyFunc(func(req *http.Request, via []*http.Request) error {
-			if req.URL.Scheme+"://"+req.URL.Host != origin || len(via) >= 5 {
+			if !b.SameOrigin(req.URL) || len(via) >= 5 {
 				return http.ErrUseLastResponse // hand the redirect to the caller, follow nothing
 			}
 			return nil

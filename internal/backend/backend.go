@@ -13,11 +13,11 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
+	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/loopback"
 )
@@ -89,13 +89,36 @@ func (b *Backend) Origin() string { return b.Scheme + "://" + b.Host }
 // resolved (/app holds /app and /app/x, not /application nor /app/../x).
 func (b *Backend) Contains(raw string) bool {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != b.Scheme || !strings.EqualFold(u.Host, b.Host) {
+	if err != nil || !b.SameOrigin(u) {
 		return false
 	}
 	// Dot segments resolved, as a browser does: /app/%2e%2e/x is /x.
 	p := path.Clean("/" + u.Path)
 	base := strings.TrimSuffix(b.Path, "/")
 	return base == "" || p == base || strings.HasPrefix(p, base+"/")
+}
+
+// SameOrigin reports whether u has the backend's scheme, host and port,
+// however spelled: a browser shows https://h:443 as https://h, and an
+// international host name in its ASCII form.
+func (b *Backend) SameOrigin(u *url.URL) bool {
+	return u.Host != "" && originKey(u) == originKey(b.URL)
+}
+
+// originKey is scheme://host:port with the port always there, the host in
+// lower case and, a name, in its ASCII form. An IP address is kept as
+// written: [::ffff:127.0.0.1] is not the origin 127.0.0.1 to a browser.
+func originKey(u *url.URL) string {
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if net.ParseIP(host) == nil {
+		if ascii, err := idna.Lookup.ToASCII(host); err == nil {
+			host = ascii
+		}
+	}
+	if port == "" {
+		port = defaultPort(scheme)
+	}
+	return scheme + "://[" + host + "]:" + port
 }
 
 // IsPath reports whether raw is the backend's page at path (a trailing
@@ -196,10 +219,10 @@ func CheckAccount(name string) error {
 	case strings.TrimSpace(name) != name:
 		return fmt.Errorf("an account name cannot start or end with a space, got %q", name)
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("an account name cannot hold control characters, got %q", name)
-		}
+	// escape.Control would print a name holding any of these otherwise
+	// than it is, and login -o env would export another account.
+	if escape.Control(name) != name {
+		return fmt.Errorf("an account name cannot hold control or invisible format characters, got %q", name)
 	}
 	return nil
 }

@@ -128,7 +128,7 @@ func (cs *cookieSetters) elsewhere(origin *backend.Backend, now time.Time) []coo
 		sets := cs.sets[id]
 		for i := 0; i < len(urls) && i < len(sets); i++ {
 			u, err := url.Parse(urls[i])
-			if err != nil || sets[i] == "" || u.Scheme == origin.Scheme && strings.EqualFold(u.Host, origin.Host) {
+			if err != nil || sets[i] == "" || origin.SameOrigin(u) {
 				continue
 			}
 			resp := &http.Response{Header: http.Header{"Set-Cookie": strings.Split(sets[i], "\n")}}

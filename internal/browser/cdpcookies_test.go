@@ -204,3 +204,22 @@ func TestSetByOriginLeavesTheRestoredIdPSessionOut(t *testing.T) {
 		t.Errorf("setByOrigin = %q, want %s", got, want)
 	}
 }
+
+// The backend's own Set-Cookie is the backend's however --backend spells
+// its origin: Chrome shows https://api.example.com:443 as
+// https://api.example.com, and that response's cookies are not another
+// host's.
+func TestElsewhereKnowsTheBackendWithItsDefaultPort(t *testing.T) {
+	var cs cookieSetters
+	cs.response("1", &network.Response{URL: "https://api.example.com/callback"})
+	cs.headers("1", network.Headers{"Set-Cookie": "session=backend-1; Path=/"})
+	cs.response("2", &network.Response{URL: "https://idp.example.com/login"})
+	cs.headers("2", network.Headers{"Set-Cookie": "idp=idp-1; Path=/"})
+	var got []string
+	for _, c := range cs.elsewhere(backend.MustParse("https://api.example.com:443"), time.Now()) {
+		got = append(got, c.Name)
+	}
+	if strings.Join(got, ",") != "idp" {
+		t.Errorf("set elsewhere: %q, want the IdP's alone", got)
+	}
+}

@@ -157,7 +157,6 @@ func (r *runner) login(ctx context.Context) (Step, *url.URL) {
 		return Step{Name: "login", Status: Fail, Detail: detail, Fix: fix}, nil
 	}
 	target := r.url(r.c.LoginPath)
-	origin := r.c.Backend.Origin()
 	for hop := 0; hop < 5; hop++ {
 		a, err := r.get(ctx, target, true)
 		if err != nil {
@@ -176,7 +175,7 @@ func (r *runner) login(ctx context.Context) (Step, *url.URL) {
 				"pass --login-path with the path that redirects to the IdP (not a page with a sign-in button)")
 		}
 		loc := a.location
-		if loc.Scheme+"://"+loc.Host == origin {
+		if r.c.Backend.SameOrigin(loc) {
 			target = loc.String() // within the backend: follow
 			continue
 		}
@@ -237,7 +236,7 @@ func (r *runner) callback(authorize *url.URL) Step {
 	if err != nil || cb.Host == "" {
 		return Step{Name: "callback", Status: Fail, Detail: fmt.Sprintf("the redirect_uri %q is not an absolute URL", raw), Fix: "fix the backend's redirect_uri"}
 	}
-	if !strings.EqualFold(cb.Host, r.c.Backend.Host) || cb.Scheme != r.c.Backend.Scheme {
+	if !r.c.Backend.SameOrigin(cb) {
 		return Step{Name: "callback", Status: Fail,
 			Detail: fmt.Sprintf("the IdP will send the browser back to %s://%s, not to the backend %s://%s: the session cookie would belong to another site", cb.Scheme, cb.Host, r.c.Backend.Scheme, r.c.Backend.Host),
 			Fix:    fmt.Sprintf("pass --backend %s://%s%s (the backend's public URL)", cb.Scheme, cb.Host, r.c.Backend.Path)}

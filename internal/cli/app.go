@@ -240,7 +240,10 @@ func (a *app) load() cache.Entry {
 // save writes the entry; a cache that cannot be written costs a warning,
 // not the login.
 func (a *app) save(e cache.Entry) {
-	e.Backend, e.Account, e.Profile, e.SavedAt = a.o.Backend.String(), a.account, a.o.Profile, a.now().UTC()
+	e.Backend, e.Account, e.SavedAt = a.o.Backend.String(), a.account, a.now().UTC()
+	if a.o.Profile != "" {
+		e.Profile = a.o.Profile
+	} // else logout adopting an old entry: its IdP session is still in the profile it records
 	if err := a.store.Save(a.name, e); err != nil {
 		a.warnf("the login was not cached (%v); the next command signs in again", err)
 		return
@@ -334,7 +337,15 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 		}
 		a.log.logf("signing in with the browser: %v", err)
 	}
-	res, err := a.signIn(ctx, session, otherUser)
+	// A profile given with --profile (or CLILOGIN_PROFILE) may be shared:
+	// whoever signed in there last, another account or another backend's,
+	// may still have the IdP's session in it, whatever this entry records.
+	clear, restore := otherUser, session
+	if !clear && a.o.Username != "" && !a.ownProfile() {
+		a.log.logf("the browser profile %s is not the account's own: clearing its cookies, so that the identity provider asks who signs in", a.o.Profile)
+		clear, restore = true, nil // a cleared profile restores no session
+	}
+	res, err := a.signIn(ctx, restore, clear)
 	if err != nil {
 		return cache.Entry{}, "", err
 	}
@@ -346,7 +357,7 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 	if err != nil {
 		return cache.Entry{}, "", err
 	}
-	if otherUser && !res.FilledSignIn {
+	if clear && !res.FilledSignIn {
 		// The cookies were cleared, yet the IdP signed someone in without
 		// its form: whoever that is, it is not known to be the user asked.
 		who := "someone"
@@ -359,6 +370,18 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 	}
 	a.save(got)
 	return got, fromBrowser, nil
+}
+
+// ownProfile reports whether the browser profile is the account's own,
+// the one no other account signs in to. The default account's is not: it
+// is named for the host and port alone, as before accounts, and the
+// backends under one host share it.
+func (a *app) ownProfile() bool {
+	if a.account == backend.DefaultAccount {
+		return false
+	}
+	own, err := accountProfile(a.env, a.o.Backend, a.account)
+	return err == nil && filepath.Clean(a.o.Profile) == own
 }
 
 // loadAsked is load, less a login --username does not ask for. otherUser

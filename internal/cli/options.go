@@ -161,10 +161,20 @@ func (o *Options) complete(c command, fs *pflag.FlagSet, env Env) error {
 		return failure.New(failure.Usage, "put the password in CLILOGIN_PASSWORD, or pipe it to --password-stdin",
 			"--password is refused: a password on the command line is visible to every user of the machine")
 	}
+	// An empty name on the command line is a script's unset variable
+	// (--account "$VIEWER"): taken as no name, it would serve the
+	// backend's only cached account, whoever's that is.
+	for _, name := range []string{"account", "username"} {
+		if f := fs.Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
+			return failure.New(failure.Usage, "leave the flag out to use the backend's only cached account",
+				"--%s cannot be empty", name)
+		}
+	}
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "help" || f.Name == "password" || envErr != nil ||
-			c.name == "logout" && (f.Name == "profile" || f.Name == "all") { // deleting takes an explicit flag
+			c.name == "logout" && (f.Name == "profile" || f.Name == "all") || // deleting takes an explicit flag
+			f.Name == "account" && o.AllAccounts { // --all names every account, CLILOGIN_ACCOUNT's too
 			return
 		}
 		if v, ok := env(envName(f.Name)); ok {
@@ -341,16 +351,26 @@ func (o *Options) defaultProfile(env Env) error {
 	if o.Profile != "" {
 		return nil
 	}
-	dir, err := userDir(env, "config")
-	if err != nil {
-		return failure.New(failure.Usage, "pass --profile DIR", "no user config directory for the browser profile: %w", err)
-	}
 	account := o.namedAccount()
 	if account == "" {
 		account, o.profileByAccount = backend.DefaultAccount, true
 	}
-	o.Profile = filepath.Join(dir, "clilogin", "profiles", o.Backend.AccountProfileName(account))
+	dir, err := accountProfile(env, o.Backend, account)
+	if err != nil {
+		return failure.New(failure.Usage, "pass --profile DIR", "no user config directory for the browser profile: %w", err)
+	}
+	o.Profile = dir
 	return nil
+}
+
+// accountProfile is the browser profile directory of an account of b: its
+// own, that no other account signs in to.
+func accountProfile(env Env, b *backend.Backend, account string) (string, error) {
+	dir, err := userDir(env, "config")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "clilogin", "profiles", b.AccountProfileName(account)), nil
 }
 
 // checkRemoteBrowser checks a --remote-browser URL: a DevTools or
