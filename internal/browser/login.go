@@ -244,10 +244,11 @@ type session struct {
 	fatal chan error    // the first failure seen by the event listener
 	wake  chan struct{} // a document arrived or loaded: probe now
 
-	mu     sync.Mutex
-	chain  []string // document URLs visited, in order
-	docURL map[network.RequestID]string
-	nav    navigations // the window's own (main frame) navigations
+	mu       sync.Mutex
+	chain    []string // document URLs visited, in order
+	docURL   map[network.RequestID]string
+	nav      navigations // the window's own (main frame) navigations
+	settling settling    // the main frame's requests that may change the page
 }
 
 // navigations follows the window's main frame: how many documents it has
@@ -397,6 +398,7 @@ func (s *session) report(err error) {
 // onEvent watches the documents the window loads. It runs in chromedp's
 // event loop, so it only records and reports.
 func (s *session) onEvent(ev any) {
+	s.trackRequest(ev)
 	switch e := ev.(type) {
 	case *page.EventDomContentEventFired, *page.EventLoadEventFired:
 		s.poke()

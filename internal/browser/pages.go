@@ -102,6 +102,7 @@ type probe struct {
 	Errors  []string `json:"errors"`  // errors and notices shown
 	Text    string   `json:"text"`
 	Did     string   `json:"did"`
+	settleReport
 }
 
 // action asks probe.js to act on the state it names.
@@ -120,6 +121,7 @@ func (s *session) run(ctx context.Context, act *action) (probe, error) {
 		"usernameField": s.cfg.UsernameField,
 		"passwordField": s.cfg.PasswordField,
 		"submit":        s.cfg.Submit,
+		"settle":        s.settleConfig(),
 	})
 	actJSON := []byte("null")
 	if act != nil {

@@ -32,6 +32,9 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 	s.mu.Lock()
 	s.nav.frame = cdp.FrameID(chromedp.FromContext(wctx).Target.TargetID)
 	s.mu.Unlock()
+	if err := s.installWatcher(wctx); err != nil {
+		return nil, s.waitError(wctx, err)
+	}
 	s.cfg.Logf("opening %s", redact.URL(loginURL))
 	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
 	if err != nil {
