@@ -145,8 +145,12 @@ func (s *session) quiet(pd *pending, p probe, judging bool) bool {
 	if now.Sub(pd.settledAt) >= quietCap {
 		return true
 	}
-	if p.Settle == nil || judging || p.Blank > 0 {
-		return now.Sub(pd.seenAt) >= quietFor
+	unchanged := now.Sub(pd.seenAt) >= quietFor
+	if p.Settle == nil { // no watcher in this document: the clock alone
+		return unchanged
 	}
-	return p.Ready == "complete" && p.Settle.Calm && s.requestsDone(p.Settle.Gen)
+	if p.Ready != "complete" || !p.Settle.Calm || !s.requestsDone(p.Settle.Gen) {
+		return false
+	}
+	return unchanged || !judging && p.Blank == 0
 }
