@@ -136,6 +136,8 @@ func benchmark(ctx context.Context, o options, log io.Writer) (*report, error) {
 
 	rep := newReport(ctx, o, version)
 	b := &bench{opts: o, stack: stack, root: root, log: log}
+	defer b.closeNode()
+	defer b.closeGlewlwyd()
 	for _, sc := range b.scenarios() {
 		if len(o.only) > 0 && !o.only[sc.id] {
 			continue
@@ -166,6 +168,10 @@ type bench struct {
 	root  string
 	seq   int // numbers the run directories
 	log   io.Writer
+	// Started by the first scenario that needs them.
+	ns      *nodeStack
+	glew    *devstack.Stack // the backend that uses glewIdP
+	glewIdP *devstack.Glewlwyd
 }
 
 // dir makes a new directory for one run. The names have a fixed width, so
