@@ -370,14 +370,25 @@ func (s *session) withPageText(ctx context.Context, err error) error {
 	if !errors.As(err, &fe) || fe.Kind == failure.Unreachable && strings.Contains(fe.Error(), "net::") {
 		return err
 	}
-	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); time.Sleep(pollInterval) {
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	enough := time.NewTimer(300 * time.Millisecond)
+	defer enough.Stop()
+	for {
 		p, perr := s.run(ctx, nil)
 		if perr == nil && p.Text != "" && s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:") {
 			text := excerptText(redact.Secrets(p.Text, s.cfg.Password, s.cfg.TOTPSecret))
 			return &failure.Error{Kind: fe.Kind, Hint: fe.Hint, Err: fmt.Errorf("%w: %s", fe.Err, text)}
 		}
+		select { // the page's next event, or the next probe
+		case <-enough.C:
+			return err
+		case <-ctx.Done():
+			return err
+		case <-s.wake:
+		case <-tick.C:
+		}
 	}
-	return err
 }
 
 // poke wakes the wait loop for a probe now.

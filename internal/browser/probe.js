@@ -188,7 +188,8 @@
   // state (settle.js), and error-like boxes shown still without their text.
   const watcher = cfg.settle && window[cfg.settle.key];
   r.settle = watcher ? watcher.state(cfg.settle.gen) : null;
-  r.blank = all(errSel).filter((el) => visible(el) && notControl(el) && text(el) === "").length;
+  r.blank = all(errSel).filter((el) => visible(el) && notControl(el) && text(el) === "" &&
+    !el.querySelector("input, select, textarea, button, img, svg")).length;
   try { r.marker = Boolean(eval(cfg.marker)); } catch (e) { r.marker = false; }
   r.did = "";
   if (act && act.kind === kind.name && act.fp === fp && kind.act) r.did = kind.act(act) || "";
