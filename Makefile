@@ -56,7 +56,7 @@ lint:
 	cd devstack && $(GO) mod tidy -diff
 
 ## bench: speed and memory figures (see README)
-bench: build
+bench: build testdata/nodestack/node_modules/.package-lock.json
 	@scripts/deps.sh test
 	cd devstack && $(GO) run ./cmd/bench -clilogin ../bin/clilogin -json ../bench/results/bench.json
 

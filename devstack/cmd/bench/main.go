@@ -1,10 +1,12 @@
 // Command bench measures clilogin's speed and memory against the devstack
 // (Dex and the reference backend, in-process): the real clilogin binary with
 // the Chromium headless shell and full Chromium, cold and warm, headed under
-// Xvfb, the token cache and the cookie path; and the floors they are compared
-// with: Chrome's bare start and close, and the same login walked over plain
-// HTTP. It prints a table on stdout, progress on stderr, and writes the
-// figures as JSON.
+// Xvfb, the token cache and the cookie path; a cold login with a consent
+// step (testdata/nodestack's oidc-provider) and one through Glewlwyd's
+// single-page sign-in; and the floors they are compared with: Chrome's bare
+// start and close, the same login walked over plain HTTP, and the same pages
+// walked by a plain CDP script that waits for nothing. It prints a table on
+// stdout, progress on stderr, and writes the figures as JSON.
 //
 // Run it from the devstack directory (make bench does):
 //
