@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -73,6 +74,9 @@ func (s *session) installWatcher(ctx context.Context) error {
 	s.mu.Lock()
 	s.settling.key = key
 	s.mu.Unlock()
+	if _, err := chromedp.Call(ctx, runtime.AddBinding, runtime.AddBindingParams{Name: key + "_"}); err != nil {
+		return err
+	}
 	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: settleJS + `("` + key + `")`})
 	return err
@@ -88,11 +92,20 @@ func (s *session) settleConfig() map[string]any {
 	return map[string]any{"key": s.settling.key, "gen": s.settling.ended}
 }
 
-// trackRequest follows the main frame's requests that can change the page.
-// It runs in chromedp's event loop.
+// trackRequest follows the main frame's requests that can change the page,
+// and wakes the login when the watcher says the page turned calm. It runs
+// in chromedp's event loop.
 func (s *session) trackRequest(ev any) {
 	var id network.RequestID
 	switch e := ev.(type) {
+	case *runtime.EventBindingCalled:
+		s.mu.Lock()
+		ours := s.settling.key != "" && e.Name == s.settling.key+"_"
+		s.mu.Unlock()
+		if ours {
+			s.poke()
+		}
+		return
 	case *network.EventRequestWillBeSent:
 		s.mu.Lock()
 		if e.FrameID == s.nav.frame && watchRequests[e.Type] {

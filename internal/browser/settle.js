@@ -5,7 +5,9 @@
 // since the last one: a requestIdleCallback runs only once the tasks and
 // callbacks queued before it (a script's, a request's answer's) have run.
 //
-// The probe reads it through window[key].state(gen): gen is the number of
+// When the page turns calm it calls the binding named key + "_" (a
+// DevTools binding: the login is woken to probe it at once, not at its next
+// tick). The probe reads it through window[key].state(gen): gen is the number of
 // the page's requests that have ended, as the DevTools events count them. A
 // new gen counts as a change too, so that the answer to a request is
 // handled (and the DOM changed by it) before the page is called calm.
@@ -15,7 +17,12 @@
   let idleAt = -1;
   let asked = false;
   let gen = -1;
-  const idle = () => { asked = false; idleAt = changes; };
+  const idle = () => {
+    asked = false;
+    if (idleAt === changes) return;
+    idleAt = changes;
+    try { window[key + "_"](""); } catch (e) { /* no binding: the next probe sees it */ }
+  };
   const ask = () => {
     if (asked) return;
     asked = true;
