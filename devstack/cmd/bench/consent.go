@@ -20,8 +20,8 @@ import (
 // The cold login with a consent step, on the Node stack (testdata/nodestack:
 // oidc-provider's sign-in page, then its consent page), beside its floor:
 // the browser's start and close with the same pages walked by a plain CDP
-// script that waits for nothing (it asks the page, over and over, whether
-// the next field or button is there).
+// script that waits for nothing but the next field or button (a
+// MutationObserver in the page says when it is there).
 
 // nodeStack is a running testdata/nodestack.
 type nodeStack struct {
@@ -149,7 +149,8 @@ func (b *bench) consentWalks(ctx context.Context, br browser) ([]sample, error) 
 }
 
 // cdpWalk starts the browser, opens start and evaluates step in the page
-// until it says "done", then closes the browser gracefully, as clilogin
+// (an expression: a step's name once done, "" while there is nothing to
+// do) until it says "done", then closes the browser gracefully, as clilogin
 // does; it times all of it.
 func (b *bench) cdpWalk(ctx context.Context, br browser, start, step string) (sample, error) {
 	d, err := b.dir("walk")
@@ -172,11 +173,20 @@ func (b *bench) cdpWalk(ctx context.Context, br browser, start, step string) (sa
 	if _, err := chromedp.Call(bctx, cdppage.Navigate, cdppage.NavigateParams{URL: start}); err != nil {
 		return sample{}, fmt.Errorf("open %s: %w", start, err)
 	}
+	// Each step is awaited in the page: tried at once and on every change
+	// of the DOM, no clock. A new document ends the evaluation (its
+	// context is gone); the step is then asked of the new one.
+	await := `new Promise((resolve) => {
+  const attempt = () => { const r = ` + step + `; if (r) { seen.disconnect(); resolve(r); } };
+  const seen = new MutationObserver(attempt);
+  seen.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+  attempt();
+})`
 	for {
 		if err := actx.Err(); err != nil {
 			return sample{}, fmt.Errorf("the walk did not finish: %w", err)
 		}
-		if got, err := chromedp.Run(bctx, chromedp.Evaluate[string](step)); err == nil && got == "done" {
+		if got, err := chromedp.Run(bctx, chromedp.Evaluate[string](await, chromedp.EvalAwaitPromise)); err == nil && got == "done" {
 			break
 		}
 	}
