@@ -76,7 +76,7 @@ lint: docs-check
 	cd devstack && $(GO) mod tidy -diff
 
 ## bench: speed and memory figures (see docs/performance.md)
-bench: build testdata/grids/node_modules/.package-lock.json
+bench: build testdata/grids/node_modules/.package-lock.json testdata/nodestack/node_modules/.package-lock.json
 	@scripts/deps.sh test
 	cd devstack && $(GO) run ./cmd/bench -clilogin ../bin/clilogin -json ../bench/results/bench.json
 	cd devstack && $(GO) run ./cmd/gridbench -clilogin ../bin/clilogin -json ../bench/results/grids.json

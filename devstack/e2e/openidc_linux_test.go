@@ -62,8 +62,7 @@ func TestLoginBehindModAuthOpenIDC(t *testing.T) {
 	os.Chmod(dir, 0o755) // Apache's children run as www-data
 	port := freePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
-	register := g.register(t)
-	if _, err := register(t.Context(), devstack.Client{ID: "apache-front", Secret: "apache-front-secret", RedirectURIs: []string{front + "/redirect_uri"}}); err != nil {
+	if _, err := g.Register(t.Context(), devstack.Client{ID: "apache-front", Secret: "apache-front-secret", RedirectURIs: []string{front + "/redirect_uri"}}); err != nil {
 		t.Fatal(err)
 	}
 	pass := make([]byte, 16)
@@ -99,7 +98,7 @@ OIDCPassIDTokenAs serialized
 </Location>
 ProxyPass /redirect_uri !
 ProxyPass / %s/
-`, port, dir, dir, g.issuer(), front, hex.EncodeToString(pass), backend.URL)
+`, port, dir, dir, g.Issuer(), front, hex.EncodeToString(pass), backend.URL)
 	confPath := filepath.Join(dir, "httpd.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

@@ -34,19 +34,11 @@ type pending struct {
 	at        time.Time
 	documents int // documents requested before the action
 	navs      int // of which by the main frame
-	// The settled state last seen and since when, for quietFor, and
-	// when the page first settled, for quietCap.
+	// The settled state last seen and since when, and when the page
+	// first settled (settle.go).
 	seenDoc, seenFP   string
 	seenAt, settledAt time.Time
 }
-
-// quietFor is how long a state reached by an action must stay unchanged
-// before it is acted on (or, in the same document, judged); quietCap is
-// how long a page that keeps changing is waited for.
-const (
-	quietFor = 500 * time.Millisecond
-	quietCap = 2 * time.Second
-)
 
 func newFiller(s *session) *filler {
 	return &filler{s: s, kinds: pageKinds(), tries: map[string]int{}}
@@ -78,30 +70,24 @@ func (f *filler) step(ctx context.Context, p probe) error {
 			}
 			return nil // not settled yet
 		}
-		// The new state is quiet once unchanged for a moment, as a page's
-		// scripts may still fill in its words (LemonLDAP::NG translates
-		// its messages after the page loads) or leave it; a page that
-		// never stops changing is taken as it is after quietCap.
-		now := time.Now()
-		if pd.settledAt.IsZero() {
-			pd.settledAt = now
-		}
-		if p.Doc != pd.seenDoc || p.FP != pd.seenFP {
-			pd.seenDoc, pd.seenFP, pd.seenAt = p.Doc, p.FP, now
-		}
-		quiet := now.Sub(pd.seenAt) >= quietFor || now.Sub(pd.settledAt) >= quietCap
 		// Only an error that the action produced is a refusal: a notice
 		// shown before it (e.g. "Authentication required") is not. It is
-		// judged at once on a new document, once quiet in the same one.
-		if e := newError(p.Errors, pd.errors); e != "" && pd.kind.signIn && f.kinds[p.Kind].signIn && (newDoc || quiet) {
+		// judged at once on a new document; in the same one, and before
+		// acting, once the page has settled (settle.go).
+		refused := newError(p.Errors, pd.errors)
+		if !pd.kind.signIn || !f.kinds[p.Kind].signIn {
+			refused = ""
+		}
+		quiet := f.s.quiet(pd, p, refused != "" && !newDoc)
+		if refused != "" && (newDoc || quiet) {
 			if k := f.kinds[p.Kind]; f.prompting() && (k.tries == 0 || f.tries[k.name] < k.tries) {
 				// The person answered: tell them and ask again.
-				f.retryAfter(e)
+				f.retryAfter(refused)
 				f.pend = nil
 				return nil
 			}
 			return failure.New(failure.Refused, "check --username and the password (CLILOGIN_PASSWORD or --password-stdin)",
-				"the identity provider refused the sign-in: %s", f.mask(e))
+				"the identity provider refused the sign-in: %s", f.mask(refused))
 		}
 		if !quiet {
 			return nil

@@ -164,6 +164,9 @@ func (p *idp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && r.URL.Path == "/authorize":
 		http.Redirect(w, r, "/"+p.start, http.StatusFound)
 	case r.Method == http.MethodGet:
+		if d, err := time.ParseDuration(q.Get("delay")); err == nil { // a file slow to come
+			time.Sleep(d)
+		}
 		p.page(w, strings.TrimPrefix(r.URL.Path, "/"), "", http.StatusOK)
 	case r.URL.Path == "/identify":
 		if !hasValue(r, testUser) {

@@ -296,11 +296,12 @@ type session struct {
 	fatal chan error    // the first failure seen by the event listener
 	wake  chan struct{} // a document arrived or loaded: probe now
 
-	mu      sync.Mutex
-	chain   []string // document URLs visited, in order
-	docURL  map[network.RequestID]string
-	nav     navigations   // the window's own (main frame) navigations
-	setters cookieSetters // which host set which cookie
+	mu       sync.Mutex
+	chain    []string // document URLs visited, in order
+	docURL   map[network.RequestID]string
+	nav      navigations   // the window's own (main frame) navigations
+	setters  cookieSetters // which host set which cookie
+	settling settling      // the main frame's requests that may change the page
 
 	authenticator webauthn.AuthenticatorID // the virtual authenticator, if any
 }
@@ -443,14 +444,25 @@ func (s *session) withPageText(ctx context.Context, err error) error {
 	if !errors.As(err, &fe) || fe.Kind == failure.Unreachable && strings.Contains(fe.Error(), "net::") {
 		return err
 	}
-	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); time.Sleep(pollInterval) {
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	enough := time.NewTimer(300 * time.Millisecond)
+	defer enough.Stop()
+	for {
 		p, perr := s.run(ctx, nil)
 		if perr == nil && p.Text != "" && s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:") {
 			text := excerptText(redact.Secrets(p.Text, s.cfg.Password, s.cfg.TOTPSecret))
 			return &failure.Error{Kind: fe.Kind, Hint: fe.Hint, Err: fmt.Errorf("%w: %s", fe.Err, text)}
 		}
+		select { // the page's next event, or the next probe
+		case <-enough.C:
+			return err
+		case <-ctx.Done():
+			return err
+		case <-s.wake:
+		case <-tick.C:
+		}
 	}
-	return err
 }
 
 // poke wakes the wait loop for a probe now.
@@ -472,6 +484,7 @@ func (s *session) report(err error) {
 // event loop, so it only records and reports.
 func (s *session) onEvent(ev any) {
 	s.noteSetter(ev)
+	s.trackRequest(ev)
 	switch e := ev.(type) {
 	case *webauthn.EventCredentialAdded, *webauthn.EventCredentialAsserted:
 		s.onPasskey(ev)

@@ -125,6 +125,7 @@ type probe struct {
 	Posts    []string       `json:"posts"`   // where the sign-in fields' forms send
 	Text     string         `json:"text"`
 	Did      string         `json:"did"`
+	settleReport
 }
 
 // action asks probe.js to act on the state it names.
@@ -144,6 +145,7 @@ func (s *session) run(ctx context.Context, act *action) (probe, error) {
 		"usernameField": s.cfg.UsernameField,
 		"passwordField": s.cfg.PasswordField,
 		"submit":        s.cfg.Submit,
+		"settle":        s.settleConfig(),
 	})
 	actJSON := []byte("null")
 	if act != nil {

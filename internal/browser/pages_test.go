@@ -162,6 +162,13 @@ func TestLateTextOnTheOldPageIsNotARefusal(t *testing.T) {
 		// message empty until translated, a moment after the page loaded.
 		{"a wrong password, its message translated late", []string{`<p class="error" role="alert">Wrong password.</p>`,
 			`<div class="message message-negative alert" role="alert"><span trmsg="5"></span></div>`}, "refused the sign-in: Wrong credentials"},
+		// The same, its words in a file fetched after the page has loaded
+		// (the portal's en.json), slow to come: the page is not judged nor
+		// filled again before the answer is shown.
+		{"a wrong password, its message's words fetched slowly", []string{`<p class="error" role="alert">Wrong password.</p>`,
+			`<div class="message message-negative alert" role="alert"><span trmsg="5"></span></div>`,
+			`setTimeout(translate, 300)`, `fetch("/en.json?delay=1200ms").then((r) => r.json()).then((m) => { Object.assign(messages, m, { 5: "Wrong credentials (en.json)" }); translate(); })`},
+			"refused the sign-in: Wrong credentials (en.json)"},
 		// An error in a role=alert wrapper, styled as a warning inside.
 		{"a wrong password, a warning-styled error", []string{`<p class="error" role="alert">Wrong password.</p>`,
 			`<div id="login-error" role="alert"><div class="alert alert-warning">Invalid username or password</div></div>`}, "refused the sign-in: Invalid username or password"},

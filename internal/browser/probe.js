@@ -214,6 +214,12 @@
     posts: posts,
     text: body.trim().replace(/\s+/g, " ").slice(0, 300),
   };
+  // Signs that the page may still change (settle.go): the settle watcher's
+  // state (settle.js), and error-like boxes shown still without their text.
+  const watcher = cfg.settle && window[cfg.settle.key];
+  r.settle = watcher ? watcher.state(cfg.settle.gen) : null;
+  r.blank = all(errSel).filter((el) => visible(el) && notControl(el) && text(el) === "" &&
+    !el.querySelector("input, select, textarea, button, img, svg")).length;
   try { r.marker = Boolean(eval(cfg.marker)); } catch (e) { r.marker = false; }
   r.did = "";
   if (act && act.kind === kind.name && act.fp === fp && kind.act) r.did = kind.act(act) || "";

@@ -35,6 +35,9 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 	if err := s.addAuthenticator(wctx); err != nil {
 		return nil, err
 	}
+	if err := s.installWatcher(wctx); err != nil {
+		return nil, s.waitError(wctx, err)
+	}
 	s.cfg.Logf("opening %s", redact.URL(loginURL))
 	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
 	if err != nil {

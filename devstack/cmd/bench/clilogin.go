@@ -20,10 +20,11 @@ type invocation struct {
 	// dir holds the run's HOME (dir/home: clilogin's config and cache) and
 	// TMPDIR (dir/tmp). No process may mention it after the run.
 	dir      string
-	profile  string // the browser profile whose processes are followed; "" for none
-	pss      bool   // sample the PSS of the profile's processes
-	display  string // DISPLAY; "" for none (clilogin is then headless)
-	password bool   // CLILOGIN_PASSWORD is the demo user's
+	profile  string   // the browser profile whose processes are followed; "" for none
+	pss      bool     // sample the PSS of the profile's processes
+	display  string   // DISPLAY; "" for none (clilogin is then headless)
+	password bool     // CLILOGIN_PASSWORD is the demo user's
+	env      []string // more of the environment
 }
 
 // outcome is a finished run.
@@ -54,7 +55,7 @@ func (inv invocation) environ() ([]string, error) {
 	if inv.password {
 		env = append(env, "CLILOGIN_PASSWORD="+devstack.DemoUser.Password)
 	}
-	return env, nil
+	return append(env, inv.env...), nil
 }
 
 // clilogin runs the binary, times the whole process, follows its browser's

@@ -1,10 +1,12 @@
 // Command bench measures clilogin's speed and memory against the devstack
 // (Dex and the reference backend, in-process): the real clilogin binary with
 // the Chromium headless shell and full Chromium, cold and warm, headed under
-// Xvfb, the token cache and the cookie path; and the floors they are compared
-// with: Chrome's bare start and close, and the same login walked over plain
-// HTTP. It prints a table on stdout, progress on stderr, and writes the
-// figures as JSON.
+// Xvfb, the token cache and the cookie path; a cold login with a consent
+// step (testdata/nodestack's oidc-provider) and one through Glewlwyd's
+// single-page sign-in; and the floors they are compared with: Chrome's bare
+// start and close, the same login walked over plain HTTP, and the same pages
+// walked by a plain CDP script that waits for nothing. It prints a table on
+// stdout, progress on stderr, and writes the figures as JSON.
 //
 // Run it from the devstack directory (make bench does):
 //
@@ -136,6 +138,8 @@ func benchmark(ctx context.Context, o options, log io.Writer) (*report, error) {
 
 	rep := newReport(ctx, o, version)
 	b := &bench{opts: o, stack: stack, root: root, log: log}
+	defer b.closeNode()
+	defer b.closeGlewlwyd()
 	for _, sc := range b.scenarios() {
 		if len(o.only) > 0 && !o.only[sc.id] {
 			continue
@@ -166,6 +170,10 @@ type bench struct {
 	root  string
 	seq   int // numbers the run directories
 	log   io.Writer
+	// Started by the first scenario that needs them.
+	ns      *nodeStack
+	glew    *devstack.Stack // the backend that uses glewIdP
+	glewIdP *devstack.Glewlwyd
 }
 
 // dir makes a new directory for one run. The names have a fixed width, so

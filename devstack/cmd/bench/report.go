@@ -145,7 +145,7 @@ func (rep *report) find(id, browser string) *result {
 
 // finish works out the targets.
 func (rep *report) finish() {
-	rep.Targets = []target{rep.ratioTarget(),
+	rep.Targets = []target{rep.ratioTarget(), rep.floorRatioTarget(idConsent, idConsentWalk), rep.floorRatioTarget(idGlewlwyd, idGlewlwydWalk),
 		rep.timeTarget("token from the cache, median", idTokenCache, 20*time.Millisecond),
 		rep.timeTarget("token via cached cookies, median", idTokenCookies, 60*time.Millisecond),
 		rep.timeTarget("re-login replayed over HTTP, median", idReplay, 60*time.Millisecond),
@@ -162,6 +162,20 @@ func (rep *report) ratioTarget() target {
 	}
 	v := warm.median.Seconds() / (bare.median + http.median).Seconds()
 	t.Detail = fmt.Sprintf("%s / (%s + %s)", formatDuration(warm.median), formatDuration(bare.median), formatDuration(http.median))
+	return t.judge(&v)
+}
+
+// floorRatioTarget compares a cold login (shell) with its floor: the same
+// pages walked by a plain CDP script, start and close included.
+func (rep *report) floorRatioTarget(id, floor string) target {
+	login, walk := rep.find(id, "shell"), rep.find(floor, "shell")
+	t := target{Name: id + " ÷ " + floor + " (shell)", Limit: 1.3, Unit: "ratio"}
+	if login == nil || walk == nil {
+		return t.judge(nil)
+	}
+	t.Name = login.Scenario + " ÷ its floor (shell)"
+	v := login.median.Seconds() / walk.median.Seconds()
+	t.Detail = fmt.Sprintf("%s / %s", formatDuration(login.median), formatDuration(walk.median))
 	return t.judge(&v)
 }
 
@@ -216,7 +230,7 @@ func (rep *report) print(w io.Writer) {
 		rep.Date, rep.NProc, rep.LoadAvg, rep.Chromium, rep.Clilogin)
 	fmt.Fprintf(w, "wall time of the whole clilogin process (floors: in-process); peak PSS: the browser's process tree, median of the runs' peaks\n\n")
 	row := func(cells ...any) {
-		line := fmt.Sprintf("%-34s %-9s %4s  %-9s %-9s %-9s %s", cells...)
+		line := fmt.Sprintf("%-36s %-9s %4s  %-9s %-9s %-9s %s", cells...)
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	row("scenario", "browser", "runs", "median", "min", "max", "peak PSS")

@@ -38,6 +38,10 @@ const (
 	idBare         = "bare-start-close"
 	idHTTPCold     = "plain-http-cold-login"
 	idHTTPWarm     = "plain-http-warm-login"
+	idConsent      = "cold-consent-login"
+	idConsentWalk  = "cdp-consent-walk"
+	idGlewlwyd     = "cold-glewlwyd-login"
+	idGlewlwydWalk = "cdp-glewlwyd-walk"
 )
 
 // Timing of the cookie-path scenario. clilogin serves the cached token while
@@ -96,7 +100,16 @@ func (b *bench) scenarios() []scenario {
 		s = append(s, scenario{idBare, "floor: bare start+close", br.name, br.path,
 			func(ctx context.Context) ([]sample, error) { return b.bareStarts(ctx, br) }})
 	}
+	shell := browsers()[0]
 	return append(s,
+		scenario{idConsent, "cold login + consent (oidc-provider)", shell.name, shell.path,
+			func(ctx context.Context) ([]sample, error) { return b.consentLogins(ctx, shell) }},
+		scenario{idConsentWalk, "floor: CDP walk (oidc-provider)", shell.name, shell.path,
+			func(ctx context.Context) ([]sample, error) { return b.consentWalks(ctx, shell) }},
+		scenario{idGlewlwyd, "cold login (Glewlwyd SPA)", shell.name, shell.path,
+			func(ctx context.Context) ([]sample, error) { return b.glewlwydLogins(ctx, shell) }},
+		scenario{idGlewlwydWalk, "floor: CDP walk (Glewlwyd SPA)", shell.name, shell.path,
+			func(ctx context.Context) ([]sample, error) { return b.glewlwydWalks(ctx, shell) }},
 		scenario{idHTTPCold, "floor: cold plain-HTTP login", "-", "", b.httpColdLogins},
 		scenario{idHTTPWarm, "floor: warm plain-HTTP login", "-", "", b.httpWarmLogins},
 	)
