@@ -174,6 +174,7 @@ type bench struct {
 	ns      *nodeStack
 	glew    *devstack.Stack // the backend that uses glewIdP
 	glewIdP *devstack.Glewlwyd
+	seed    *seedPairs // the seed's stack's runs, kept for both its rows
 }
 
 // dir makes a new directory for one run. The names have a fixed width, so
