@@ -50,15 +50,18 @@ type seedPairs struct {
 	err      error
 }
 
-// seedScenarios are the two rows; the first one asked for runs the pairs.
+// seedScenarios are the rows: clilogin's cold login with each browser
+// (the headless shell is what a headless login picks by default; Chromium
+// is the binary the Selenium script drives), then the Selenium script. The
+// first row asked for runs all the runs.
 func (b *bench) seedScenarios() []scenario {
-	chromium := browsers()[1]
-	return []scenario{
-		{idSeed, "cold login, seed's stack", chromium.name, chromium.path,
-			func(ctx context.Context) ([]sample, error) { return b.seedRow(ctx, chromium.name) }},
-		{idSeed, "seed's Selenium script (chromium)", seleniumRow, chromium.path,
-			func(ctx context.Context) ([]sample, error) { return b.seedRow(ctx, seleniumRow) }},
+	var s []scenario
+	for _, br := range browsers() {
+		s = append(s, scenario{idSeed, "cold login, seed's stack", br.name, br.path,
+			func(ctx context.Context) ([]sample, error) { return b.seedRow(ctx, br.name) }})
 	}
+	return append(s, scenario{idSeed, "seed's Selenium script (chromium)", seleniumRow, chromiumPath,
+		func(ctx context.Context) ([]sample, error) { return b.seedRow(ctx, seleniumRow) }})
 }
 
 func (b *bench) seedRow(ctx context.Context, row string) ([]sample, error) {
@@ -74,8 +77,8 @@ func (b *bench) seedRow(ctx context.Context, row string) ([]sample, error) {
 	return b.seed.cli[row], nil
 }
 
-// seedRuns starts the seed's stack and runs n pairs: clilogin's cold login
-// (Chromium, the binary the Selenium script drives), then the script.
+// seedRuns starts the seed's stack and runs n rounds: clilogin's cold
+// login with each browser, then the script.
 func (b *bench) seedRuns(ctx context.Context) *seedPairs {
 	p := &seedPairs{cli: map[string][]sample{}}
 	if err := needSeed(); err != nil {
@@ -89,25 +92,28 @@ func (b *bench) seedRuns(ctx context.Context) *seedPairs {
 	}
 	defer s.close()
 	fmt.Fprintf(b.log, "bench:   seed's Flask backend %s, Dex %s\n", s.url, s.stack.IssuerURL)
-	chromium := browsers()[1]
 	for i := range b.opts.n {
 		if err := ctx.Err(); err != nil {
 			p.err = fmt.Errorf("interrupted: %w", err)
 			return p
 		}
-		c, err := b.seedCold(ctx, s, chromium)
-		if err != nil {
-			p.err = fmt.Errorf("pair %d of %d, clilogin: %w", i+1, b.opts.n, err)
-			return p
+		line := fmt.Sprintf("bench:   round %d/%d ", i+1, b.opts.n)
+		for _, br := range browsers() {
+			c, err := b.seedCold(ctx, s, br)
+			if err != nil {
+				p.err = fmt.Errorf("round %d of %d, clilogin (%s): %w", i+1, b.opts.n, br.name, err)
+				return p
+			}
+			p.cli[br.name] = append(p.cli[br.name], c)
+			line += fmt.Sprintf(" clilogin (%s) %s", br.name, formatDuration(c.took))
 		}
 		sel, err := b.seedSelenium(ctx, s)
 		if err != nil {
-			p.err = fmt.Errorf("pair %d of %d, Selenium: %w", i+1, b.opts.n, err)
+			p.err = fmt.Errorf("round %d of %d, Selenium: %w", i+1, b.opts.n, err)
 			return p
 		}
-		fmt.Fprintf(b.log, "bench:   pair %d/%d  clilogin %s  selenium %s\n", i+1, b.opts.n, formatDuration(c.took), formatDuration(sel.took))
-		p.cli[chromium.name] = append(p.cli[chromium.name], c)
 		p.selenium = append(p.selenium, sel)
+		fmt.Fprintf(b.log, "%s  selenium %s\n", line, formatDuration(sel.took))
 	}
 	return p
 }
