@@ -43,7 +43,7 @@ type seedStack struct {
 	logs  *bytes.Buffer
 }
 
-// seedPairs are the figures of the alternating runs, kept for both rows.
+// seedPairs are the figures of the alternating runs, kept for every row.
 type seedPairs struct {
 	cli      map[string][]sample // by browser name
 	selenium []sample
@@ -184,7 +184,8 @@ func startSeed(ctx context.Context, root string) (*seedStack, error) {
 		sc := bufio.NewScanner(stdout)
 		ok := sc.Scan() && sc.Text() == "serving"
 		ready <- ok
-		_, _ = io.Copy(s.logs, stdout)
+		_, _ = io.Copy(io.Discard, stdout) // s.logs has stderr's copier as its writer
+
 	}()
 	select {
 	case ok := <-ready:
