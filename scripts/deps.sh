@@ -35,10 +35,11 @@ if [ "$what" = test ]; then
   command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)
   [ -x /usr/bin/chromedriver ] || pkgs+=(chromium-driver)
   # The seed article's Flask backend and the FastAPI backend of the e2e
-  # suite, on Debian's Python.
+  # suite, on Debian's Python; the seed's Selenium CLI for make bench.
   for m in flask:python3-flask requests_oauthlib:python3-requests-oauthlib jwt:python3-jwt \
            cryptography:python3-cryptography fastapi:python3-fastapi uvicorn:python3-uvicorn \
-           authlib:python3-authlib itsdangerous:python3-itsdangerous httpx:python3-httpx; do
+           authlib:python3-authlib itsdangerous:python3-itsdangerous httpx:python3-httpx \
+           selenium:python3-selenium; do
     /usr/bin/python3 -c "import ${m%%:*}" >/dev/null 2>&1 || pkgs+=("${m#*:}")
   done
 fi

@@ -3,7 +3,9 @@
 // the Chromium headless shell and full Chromium, cold and warm, headed under
 // Xvfb, the token cache and the cookie path; a cold login with a consent
 // step (testdata/nodestack's oidc-provider) and one through Glewlwyd's
-// single-page sign-in; and the floors they are compared with: Chrome's bare
+// single-page sign-in; a cold login on the seed article's stack (its Flask
+// backend, Dex) in alternation with the article's own Selenium CLI
+// (testdata/backends/seed-flask/seed_cli.py); and the floors they are compared with: Chrome's bare
 // start and close, the same login walked over plain HTTP, and the same pages
 // walked by a plain CDP script that waits for nothing. It prints a table on
 // stdout, progress on stderr, and writes the figures as JSON.
@@ -174,6 +176,7 @@ type bench struct {
 	ns      *nodeStack
 	glew    *devstack.Stack // the backend that uses glewIdP
 	glewIdP *devstack.Glewlwyd
+	seed    *seedPairs // the seed's stack's runs, kept for both its rows
 }
 
 // dir makes a new directory for one run. The names have a fixed width, so

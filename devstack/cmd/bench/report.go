@@ -146,6 +146,7 @@ func (rep *report) find(id, browser string) *result {
 // finish works out the targets.
 func (rep *report) finish() {
 	rep.Targets = []target{rep.ratioTarget(), rep.floorRatioTarget(idConsent, idConsentWalk), rep.floorRatioTarget(idGlewlwyd, idGlewlwydWalk),
+		rep.seedTarget("shell"), rep.seedTarget("chromium"),
 		rep.timeTarget("token from the cache, median", idTokenCache, 20*time.Millisecond),
 		rep.timeTarget("token via cached cookies, median", idTokenCookies, 60*time.Millisecond),
 		rep.timeTarget("re-login replayed over HTTP, median", idReplay, 60*time.Millisecond),
@@ -176,6 +177,20 @@ func (rep *report) floorRatioTarget(id, floor string) target {
 	t.Name = login.Scenario + " ÷ its floor (shell)"
 	v := login.median.Seconds() / walk.median.Seconds()
 	t.Detail = fmt.Sprintf("%s / %s", formatDuration(login.median), formatDuration(walk.median))
+	return t.judge(&v)
+}
+
+// seedTarget compares clilogin's cold login on the seed's stack (with the
+// browser br) with the seed article's Selenium script (Chromium), run in
+// alternation on the same stack.
+func (rep *report) seedTarget(br string) target {
+	t := target{Name: "cold login (" + br + ") ÷ the seed's Selenium script, seed's stack", Limit: 0.30, Unit: "ratio"}
+	cli, sel := rep.find(idSeed, br), rep.find(idSeed, seleniumRow)
+	if cli == nil || sel == nil {
+		return t.judge(nil)
+	}
+	v := cli.median.Seconds() / sel.median.Seconds()
+	t.Detail = fmt.Sprintf("%s / %s", formatDuration(cli.median), formatDuration(sel.median))
 	return t.judge(&v)
 }
 

@@ -100,6 +100,7 @@ func (b *bench) scenarios() []scenario {
 		s = append(s, scenario{idBare, "floor: bare start+close", br.name, br.path,
 			func(ctx context.Context) ([]sample, error) { return b.bareStarts(ctx, br) }})
 	}
+	s = append(s, b.seedScenarios()...)
 	shell := browsers()[0]
 	return append(s,
 		scenario{idConsent, "cold login + consent (oidc-provider)", shell.name, shell.path,
