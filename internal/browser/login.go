@@ -64,9 +64,9 @@ type Config struct {
 	// Session is the identity provider's session from the last login, put
 	// back into the browser before the login path is opened.
 	Session []cookies.Cookie
-	// ClearCookies clears the profile's cookies before the login path is
-	// opened (and restores no Session): a stored IdP session of another
-	// user must not sign this login in silently.
+	// ClearCookies clears the profile's cookies before Session is restored
+	// and the login path opened: a stored IdP session of another user must
+	// not sign this login in silently.
 	ClearCookies bool
 
 	// Credentials for filling the IdP's forms; none means a person signs in.

@@ -18,7 +18,6 @@ import (
 func (s *session) restoreSession(ctx context.Context) {
 	if s.cfg.ClearCookies {
 		s.clearCookies(ctx)
-		return
 	}
 	if len(s.cfg.Session) == 0 {
 		return

@@ -78,10 +78,11 @@ type fakeIdP struct {
 	logins   atomic.Int32
 	replays  atomic.Int32
 	cleared  atomic.Int32
-	running  atomic.Int32  // logins running now
-	most     atomic.Int32  // most logins running at once
-	gate     chan struct{} // when set, each login waits for it…
-	started  chan struct{} // …after saying so here
+	restored []cookies.Cookie // the IdP session the last login was given
+	running  atomic.Int32     // logins running now
+	most     atomic.Int32     // most logins running at once
+	gate     chan struct{}    // when set, each login waits for it…
+	started  chan struct{}    // …after saying so here
 }
 
 func (f *fakeIdP) login(_ context.Context, c browser.Config) (*browser.Result, error) {
@@ -105,6 +106,7 @@ func (f *fakeIdP) login(_ context.Context, c browser.Config) (*browser.Result, e
 			f.profiles[c.Profile] = ""
 		}
 	}
+	f.restored = c.Session
 	for _, s := range c.Session {
 		if s.Name == "idp" {
 			f.profiles[c.Profile] = s.Value

@@ -340,12 +340,16 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 	// A profile given with --profile (or CLILOGIN_PROFILE) may be shared:
 	// whoever signed in there last, another account or another backend's,
 	// may still have the IdP's session in it, whatever this entry records.
-	clear, restore := otherUser, session
-	if !clear && a.o.Username != "" && !a.ownProfile() {
-		a.log.logf("the browser profile %s is not the account's own: clearing its cookies, so that the identity provider asks who signs in", a.o.Profile)
-		clear, restore = true, nil // a cleared profile restores no session
+	// It is cleared, and the account's own IdP session, signed in as
+	// --username, is put back. A remote browser uses no profile: its login
+	// runs in a new browser context.
+	clear := otherUser
+	if !clear && a.o.Username != "" && a.o.RemoteBrowser == "" && !a.ownProfile() {
+		a.log.logf("the browser profile %s is not the account's own: clearing its cookies, so that only this account's own identity provider session can sign in without the form", a.o.Profile)
+		clear = true
 	}
-	res, err := a.signIn(ctx, restore, clear)
+	ownSession := len(session) > 0 // put back after the clearing
+	res, err := a.signIn(ctx, session, clear)
 	if err != nil {
 		return cache.Entry{}, "", err
 	}
@@ -357,9 +361,10 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 	if err != nil {
 		return cache.Entry{}, "", err
 	}
-	if clear && !res.FilledSignIn {
-		// The cookies were cleared, yet the IdP signed someone in without
-		// its form: whoever that is, it is not known to be the user asked.
+	if clear && !ownSession && !res.FilledSignIn {
+		// The cookies were cleared and no session of this account put
+		// back, yet the IdP signed someone in without its form: whoever
+		// that is, it is not known to be the user asked.
 		who := "someone"
 		if got.Identity != "" {
 			who = strconv.Quote(got.Identity)
