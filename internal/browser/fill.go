@@ -14,7 +14,7 @@ import (
 // before it acts again. A state that does not change after its action is
 // given up on; an error that the action produced is the IdP's refusal.
 type filler struct {
-	s      *session
+	s      *loginRun
 	kinds  map[string]pageKind
 	tries  map[string]int // actions per kind
 	pend   *pending       // the last action, until the page settles
@@ -40,7 +40,7 @@ type pending struct {
 	seenAt, settledAt time.Time
 }
 
-func newFiller(s *session) *filler {
+func newFiller(s *loginRun) *filler {
 	return &filler{s: s, kinds: pageKinds(), tries: map[string]int{}}
 }
 

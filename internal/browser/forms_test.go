@@ -519,7 +519,7 @@ func TestRestoredIdPCookiesOnTheBackendsHostAreNotTaken(t *testing.T) {
 	needBrowser(t)
 	f := newFlowAt(t, "127.0.0.1", "one-page.html")
 	restored := cookies.Cookie{Name: "idp_remember", Value: "idp-secret-0453", Domain: "127.0.0.1", HostOnly: true, Path: "/", HTTPOnly: true}
-	res, log, err := f.login(t, func(c *Config) { c.Session = []cookies.Cookie{restored} })
+	res, log, err := f.login(t, func(c *Config) { c.IdPSession = []cookies.Cookie{restored} })
 	if err != nil {
 		t.Fatalf("Login: %v\n%s", err, log)
 	}
@@ -535,11 +535,11 @@ func TestRestoredIdPCookiesOnTheBackendsHostAreNotTaken(t *testing.T) {
 		t.Errorf("the backend's cookie is missing: %q", names)
 	}
 	var kept bool
-	for _, c := range res.Session {
+	for _, c := range res.IdPSession {
 		kept = kept || c.Value == restored.Value
 	}
 	if !kept {
-		t.Errorf("the restored IdP cookie is not in the IdP's session after the login: %+v", res.Session)
+		t.Errorf("the restored IdP cookie is not in the IdP's session after the login: %+v", res.IdPSession)
 	}
 }
 

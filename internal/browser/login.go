@@ -61,11 +61,11 @@ type Config struct {
 	CallbackPath string // "" accepts the marker on any backend page
 	Marker       marker.Marker
 	CookieURLs   []string // the backend URLs whose cookies are taken
-	// Session is the identity provider's session from the last login, put
+	// IdPSession is the identity provider's session from the last login, put
 	// back into the browser before the login path is opened.
-	Session []cookies.Cookie
+	IdPSession []cookies.Cookie
 	// ClearCookies clears the profile's cookies before the login path is
-	// opened (and restores no Session): a stored IdP session of another
+	// opened (and restores no IdPSession): a stored IdP session of another
 	// user must not sign this login in silently.
 	ClearCookies bool
 
@@ -107,10 +107,10 @@ type Config struct {
 // Result is a finished login. The browser may still be closing.
 type Result struct {
 	Cookies []cookies.Cookie
-	// Session is the identity provider's session after the login: the
+	// IdPSession is the identity provider's session after the login: the
 	// cookies of every other host the login passed through.
-	Session []cookies.Cookie
-	URL     string // the success page, redacted
+	IdPSession []cookies.Cookie
+	URL        string // the success page, redacted
 	// FilledSignIn says that clilogin filled the IdP's user name or
 	// password field during the login (with Config.Username).
 	FilledSignIn bool
@@ -196,7 +196,7 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 		ctxOpts = append(ctxOpts, chromedp.WithNewBrowserContext())
 	}
 	bctx, _ := chromedp.NewContext(allocCtx, ctxOpts...)
-	s := &session{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, procs: procs, remote: ep,
+	s := &loginRun{cfg: c, bctx: bctx, allocCancel: allocCancel, lock: lock, procs: procs, remote: ep,
 		fatal: make(chan error, 1), wake: make(chan struct{}, 1), docURL: map[network.RequestID]string{},
 		nav: navigations{inFlight: map[network.RequestID]bool{}}}
 
@@ -225,7 +225,7 @@ func Login(ctx context.Context, c Config) (*Result, error) {
 }
 
 // login starts the browser and waits for the login.
-func (s *session) login(ctx context.Context) (*Result, error) {
+func (s *loginRun) login(ctx context.Context) (*Result, error) {
 	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
@@ -283,7 +283,7 @@ func allocatorOptions(bin string, c Config, procs *chrome.ProcGroup) []chromedp.
 	return opts
 }
 
-type session struct {
+type loginRun struct {
 	cfg         Config
 	bctx        context.Context
 	allocCancel context.CancelFunc
@@ -322,7 +322,7 @@ type navigations struct {
 const leaveGrace = time.Second
 
 // navigated is the number of documents the main frame has requested.
-func (s *session) navigated() int {
+func (s *loginRun) navigated() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.nav.count
@@ -330,7 +330,7 @@ func (s *session) navigated() int {
 
 // leaving says whether the main frame requested a document after the
 // first n and may not have shown it yet.
-func (s *session) leaving(n int) bool {
+func (s *loginRun) leaving(n int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.nav.count > n && (len(s.nav.inFlight) > 0 || time.Since(s.nav.ended) < leaveGrace)
@@ -339,7 +339,7 @@ func (s *session) leaving(n int) bool {
 // start starts the browser and attaches to its app window. No timeout is
 // put on this first run (its expiry would kill Chrome); the deadline and
 // ctx abandon it instead, and close kills what was started.
-func (s *session) start(ctx context.Context) error {
+func (s *loginRun) start(ctx context.Context) error {
 	t0 := time.Now()
 	done := make(chan error, 1)
 	go func() {
@@ -420,7 +420,7 @@ func startError(err error) error {
 
 // close closes the browser gracefully so that it writes the profile,
 // kills it when that takes too long, and unlocks the profile.
-func (s *session) close() {
+func (s *loginRun) close() {
 	s.closeOnce.Do(func() {
 		t0 := time.Now()
 		if s.started { // else the start is abandoned: kill what it started
@@ -439,7 +439,7 @@ func (s *session) close() {
 // withPageText adds the start of the page's text to a failure seen in the
 // network events (a callback's 500 says why in its body), waiting briefly
 // for the page to show it.
-func (s *session) withPageText(ctx context.Context, err error) error {
+func (s *loginRun) withPageText(ctx context.Context, err error) error {
 	var fe *failure.Error
 	if !errors.As(err, &fe) || fe.Kind == failure.Unreachable && strings.Contains(fe.Error(), "net::") {
 		return err
@@ -466,14 +466,14 @@ func (s *session) withPageText(ctx context.Context, err error) error {
 }
 
 // poke wakes the wait loop for a probe now.
-func (s *session) poke() {
+func (s *loginRun) poke() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
 }
 
-func (s *session) report(err error) {
+func (s *loginRun) report(err error) {
 	select {
 	case s.fatal <- err:
 	default: // the first failure is enough
@@ -482,7 +482,7 @@ func (s *session) report(err error) {
 
 // onEvent watches the documents the window loads. It runs in chromedp's
 // event loop, so it only records and reports.
-func (s *session) onEvent(ev any) {
+func (s *loginRun) onEvent(ev any) {
 	s.noteSetter(ev)
 	s.trackRequest(ev)
 	switch e := ev.(type) {
@@ -551,7 +551,7 @@ func (s *session) onEvent(ev any) {
 
 // noteSetter records what cookieSetters needs from every network event,
 // whatever the resource.
-func (s *session) noteSetter(ev any) {
+func (s *loginRun) noteSetter(ev any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch e := ev.(type) {
@@ -568,14 +568,14 @@ func (s *session) noteSetter(ev any) {
 
 // setElsewhere is the cookies set during the login by hosts other than the
 // backend's.
-func (s *session) setElsewhere() []cookies.Cookie {
+func (s *loginRun) setElsewhere() []cookies.Cookie {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.setters.elsewhere(s.cfg.Backend, time.Now())
 }
 
 // navEnded notes that a document request got its answer or failed.
-func (s *session) navEnded(id network.RequestID) {
+func (s *loginRun) navEnded(id network.RequestID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.nav.inFlight[id] {
@@ -586,7 +586,7 @@ func (s *session) navEnded(id network.RequestID) {
 
 // unreachable says that the page at u (the backend or the IdP) could not be
 // loaded, and why.
-func (s *session) unreachable(u, why string) error {
+func (s *loginRun) unreachable(u, why string) error {
 	who, hint := "the identity provider", "check that the identity provider is up and reachable from this machine"
 	if s.onBackend(u) {
 		who, hint = "the backend", "check that the backend is running and --backend is right"
@@ -598,7 +598,7 @@ func (s *session) unreachable(u, why string) error {
 	return failure.New(failure.Unreachable, hint, "cannot reach %s at %s: %s", who, host, why)
 }
 
-func (s *session) lastURL() string {
+func (s *loginRun) lastURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.chain) == 0 {
@@ -608,11 +608,11 @@ func (s *session) lastURL() string {
 }
 
 // onBackend reports whether raw is one of the backend's pages.
-func (s *session) onBackend(raw string) bool { return s.cfg.Backend.Contains(raw) }
+func (s *loginRun) onBackend(raw string) bool { return s.cfg.Backend.Contains(raw) }
 
-func (s *session) isLoginPage(raw string) bool { return s.cfg.Backend.IsPath(raw, s.cfg.LoginPath) }
+func (s *loginRun) isLoginPage(raw string) bool { return s.cfg.Backend.IsPath(raw, s.cfg.LoginPath) }
 
-func (s *session) isCallback(raw string) bool {
+func (s *loginRun) isCallback(raw string) bool {
 	if s.cfg.CallbackPath == "" {
 		return s.onBackend(raw) && !s.isLoginPage(raw)
 	}

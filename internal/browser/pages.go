@@ -139,7 +139,7 @@ type action struct {
 }
 
 // run evaluates the probe in the page, acting when act is not nil.
-func (s *session) run(ctx context.Context, act *action) (probe, error) {
+func (s *loginRun) run(ctx context.Context, act *action) (probe, error) {
 	cfg, _ := json.Marshal(map[string]any{
 		"marker":        s.cfg.Marker.JS(),
 		"usernameField": s.cfg.UsernameField,

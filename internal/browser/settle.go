@@ -65,7 +65,7 @@ var watchRequests = map[network.ResourceType]bool{
 
 // installWatcher adds the settle watcher to every document the window
 // opens from now on.
-func (s *session) installWatcher(ctx context.Context) error {
+func (s *loginRun) installWatcher(ctx context.Context) error {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
 		return err
@@ -83,7 +83,7 @@ func (s *session) installWatcher(ctx context.Context) error {
 }
 
 // settleConfig is what the probe is told about the watcher.
-func (s *session) settleConfig() map[string]any {
+func (s *loginRun) settleConfig() map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.settling.key == "" {
@@ -95,7 +95,7 @@ func (s *session) settleConfig() map[string]any {
 // trackRequest follows the main frame's requests that can change the page,
 // and wakes the login when the watcher says the page turned calm. It runs
 // in chromedp's event loop.
-func (s *session) trackRequest(ev any) {
+func (s *loginRun) trackRequest(ev any) {
 	var id network.RequestID
 	switch e := ev.(type) {
 	case *runtime.EventBindingCalled:
@@ -138,7 +138,7 @@ func (s *session) trackRequest(ev any) {
 // requestsDone says whether no request that can change the page is
 // pending, none ended since the probe that answered gen was sent, and no
 // new document is on its way.
-func (s *session) requestsDone(gen int) bool {
+func (s *loginRun) requestsDone(gen int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.settling.inFlight) == 0 && s.settling.ended == gen && len(s.nav.inFlight) == 0
@@ -147,7 +147,7 @@ func (s *session) requestsDone(gen int) bool {
 // quiet says whether the state in p, reached by pd's action, may be acted
 // on. judging: p shows an error that the action seems to have produced in
 // the same document.
-func (s *session) quiet(pd *pending, p probe, judging bool) bool {
+func (s *loginRun) quiet(pd *pending, p probe, judging bool) bool {
 	now := time.Now()
 	if pd.settledAt.IsZero() {
 		pd.settledAt = now

@@ -17,7 +17,7 @@ import (
 // wait opens the login path and follows the login to the success page: it
 // probes the page, lets the filler act on the IdP's pages, and ends at the
 // success marker on the backend.
-func (s *session) wait(ctx context.Context) (*Result, error) {
+func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 	wctx, wcancel := context.WithCancelCause(s.bctx)
 	defer wcancel(nil)
 	timer := time.AfterFunc(time.Until(s.cfg.Deadline), func() { wcancel(errTimedOut) })
@@ -125,13 +125,13 @@ func kindNote(kind string) string {
 // browser has been to the IdP (a backend such as mod_auth_openidc sends it
 // back to the URL first asked for), or when the login path answered the
 // marker itself (already signed in), once its document has loaded.
-func (s *session) successAt(p probe) bool {
+func (s *loginRun) successAt(p probe) bool {
 	return !s.isLoginPage(p.Href) || s.visitedIdP() || p.Ready == "complete"
 }
 
 // visitedIdP says whether the window has requested a document off the
 // backend (redirects included) during this login.
-func (s *session) visitedIdP() bool {
+func (s *loginRun) visitedIdP() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, u := range s.chain {
@@ -143,26 +143,26 @@ func (s *session) visitedIdP() bool {
 }
 
 // documents is the number of documents the window has requested so far.
-func (s *session) documents() int {
+func (s *loginRun) documents() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.chain)
 }
 
 // finish takes the backend's cookies.
-func (s *session) finish(ctx context.Context, href string) (*Result, error) {
+func (s *loginRun) finish(ctx context.Context, href string) (*Result, error) {
 	got, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: s.cfg.CookieURLs})
 	if err != nil {
 		return nil, s.waitError(ctx, err)
 	}
-	cs := cookiesFromCDP(setByOrigin(got.Cookies, s.cfg.Backend, s.cfg.Session, s.setElsewhere()))
+	cs := cookiesFromCDP(setByOrigin(got.Cookies, s.cfg.Backend, s.cfg.IdPSession, s.setElsewhere()))
 	idp := s.idpSession(ctx, cs)
 	s.cfg.Logf("took %d backend cookies and %d of the identity provider's session", len(cs), len(idp))
-	return &Result{Cookies: cs, Session: idp, URL: redact.URL(href)}, nil
+	return &Result{Cookies: cs, IdPSession: idp, URL: redact.URL(href)}, nil
 }
 
 // waitError explains why the wait ended without success.
-func (s *session) waitError(ctx context.Context, err error) error {
+func (s *loginRun) waitError(ctx context.Context, err error) error {
 	switch context.Cause(ctx) {
 	case errTimedOut:
 		return failure.New(failure.Timeout,

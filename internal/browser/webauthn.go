@@ -61,7 +61,7 @@ type webAuthnState struct {
 
 // addAuthenticator adds the virtual authenticator to the page target, with
 // the passkey when one is given.
-func (s *session) addAuthenticator(ctx context.Context) error {
+func (s *loginRun) addAuthenticator(ctx context.Context) error {
 	c := s.cfg
 	if c.Passkey == nil && !c.EnrollPasskey {
 		return nil
@@ -134,7 +134,7 @@ type credentialParams struct {
 }
 
 // onPasskey logs what the virtual authenticator did (WebAuthn events).
-func (s *session) onPasskey(ev any) {
+func (s *loginRun) onPasskey(ev any) {
 	switch e := ev.(type) {
 	case *webauthn.EventCredentialAdded:
 		if e.Credential != nil {
@@ -166,7 +166,7 @@ func (f *filler) passkeyStep(p probe) error {
 
 // enrolledPasskey reads back the passkey the identity provider's page
 // registered with the virtual authenticator.
-func (s *session) enrolledPasskey() (*passkey.Credential, error) {
+func (s *loginRun) enrolledPasskey() (*passkey.Credential, error) {
 	ctx, cancel := context.WithTimeout(s.bctx, 5*time.Second)
 	defer cancel()
 	got, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: s.authenticator})
