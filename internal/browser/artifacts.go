@@ -213,3 +213,20 @@ func (s *loginRun) saveArtifacts(path string, cause error, secrets []string, coo
 	errs = append(errs, atomicfile.WriteIn(dir, prefix+"urls.txt", []byte(b.String())))
 	return errors.Join(errs...)
 }
+
+// failed masks a failed login's error by the secrets the artifacts are
+// masked by (what the IdP's page said may quote one), and writes the
+// artifacts.
+func (s *loginRun) failed(err error) error {
+	c := s.cfg
+	secrets, serr := s.secrets()
+	err = maskError(err, secrets)
+	if c.Artifacts != "" {
+		if aerr := s.saveArtifacts(c.Artifacts, err, secrets, serr); aerr != nil {
+			c.Warnf("some artifacts were not written: %v", aerr)
+		} else {
+			c.Logf("artifacts written to %s", c.Artifacts)
+		}
+	}
+	return err
+}
