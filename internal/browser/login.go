@@ -177,7 +177,6 @@ func (s *loginRun) login(ctx context.Context) (*Result, error) {
 	return res, err
 }
 
-
 type loginRun struct {
 	cfg         Config
 	bctx        context.Context
@@ -200,7 +199,6 @@ type loginRun struct {
 
 	authenticator webauthn.AuthenticatorID // the virtual authenticator, if any
 }
-
 
 func (s *loginRun) lastURL() string {
 	s.mu.Lock()
