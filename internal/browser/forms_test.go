@@ -102,6 +102,7 @@ type idp struct {
 	start    string // the first page
 	stages   []string
 	subst    []string // old, new pairs replaced in every page served
+	shows    string   // an error every page shows, as after a refused POST
 	mu       sync.Mutex
 	position int
 	posts    atomic.Int32 // forms submitted to it
@@ -119,6 +120,9 @@ func (p *idp) page(w http.ResponseWriter, name, errHTML string, status int) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
+	if errHTML == "" {
+		errHTML = p.shows
+	}
 	b = bytes.Replace(b, []byte("<!--error-->"), []byte(errHTML), 1)
 	b = bytes.Replace(b, []byte("<!--error-text-->"), []byte(tags.ReplaceAllString(errHTML, "")), 1)
 	for i := 0; i+1 < len(p.subst); i += 2 {

@@ -5,15 +5,18 @@
 // profile keeps the IdP's session for the next login.
 //
 // Chrome itself (finding it, starting and ending its processes, the profile's
-// lock and preferences) is internal/chrome's, and the success marker (its
-// parsing and the JS that matches it in the page) is internal/marker's. This
-// package holds the login and, for now, the IdP page model (pages.go,
-// probe.js, fill.go, wait.go, credpage.go).
+// lock and preferences) is internal/chrome's, a remote browser's endpoint
+// internal/remotebrowser's, the success marker internal/marker's, and the
+// IdP page model (what state a sign-in page is in, when to act on it, when
+// an error is a refusal) internal/pagemodel's. This package is the login:
+// it starts the browser (start.go), follows its window (events.go,
+// settle.go), gives the page model its page (pages.go, probe.js), waits for
+// the success marker (wait.go), takes the cookies (cdpcookies.go,
+// idpsession.go) and keeps the artifacts of a failure (artifacts.go).
 package browser
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"sync"
 	"time"
@@ -25,12 +28,10 @@ import (
 	"github.com/clilogin/clilogin/internal/chrome"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/marker"
+	"github.com/clilogin/clilogin/internal/pagemodel"
 	"github.com/clilogin/clilogin/internal/passkey"
 	"github.com/clilogin/clilogin/internal/remotebrowser"
 )
-
-//go:embed probe.js
-var probeJS string
 
 // Config describes one login.
 type Config struct {
@@ -90,9 +91,13 @@ type Config struct {
 	Passkey       *passkey.Credential
 	EnrollPasskey bool
 	// Prompt, when not nil, asks the person at the terminal what a headless
-	// login's sign-in pages ask and nothing else answers (prompt.go).
+	// login's sign-in pages ask and nothing else answers
+	// (internal/pagemodel's prompt.go).
 	Prompt Prompter
 }
+
+// Prompter asks the person at the terminal (internal/pagemodel's).
+type Prompter = pagemodel.Prompter
 
 // Result is a finished login. The browser may still be closing.
 type Result struct {
@@ -177,6 +182,8 @@ func (s *loginRun) login(ctx context.Context) (*Result, error) {
 	return res, err
 }
 
+// loginRun is one login's browser: its start, its window's events, its
+// end.
 type loginRun struct {
 	cfg         Config
 	bctx        context.Context
@@ -221,11 +228,6 @@ func (s *loginRun) isCallback(raw string) bool {
 	return s.cfg.Backend.IsPath(raw, s.cfg.CallbackPath)
 }
 
-func excerptText(t string) string {
-	if r := []rune(t); len(r) > 160 {
-		return string(r[:160]) + "…"
-	}
-	return t
-}
+func excerptText(t string) string { return pagemodel.Excerpt(t) }
 
 func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }

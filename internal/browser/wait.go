@@ -11,11 +11,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/pagemodel"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
 // wait opens the login path and follows the login to the success page: it
-// probes the page, lets the filler act on the IdP's pages, and ends at the
+// probes the page, lets the page model act on the IdP's pages, and ends at the
 // success marker on the backend.
 func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 	wctx, wcancel := context.WithCancelCause(s.bctx)
@@ -47,9 +48,9 @@ func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 		return nil, s.unreachable(s.lastURL(), nav.ErrorText)
 	}
 
-	f := newFiller(s)
+	f := s.pageModel()
 	step := "idp page"
-	var last probe
+	var last pagemodel.Probe
 	waiting := false
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
@@ -94,7 +95,7 @@ func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 				s.cfg.Logf("success marker %s found at %s (%s)", s.cfg.Marker, redact.URL(p.Href), since(t0))
 				res, err := s.finish(wctx, p.Href)
 				if res != nil {
-					res.FilledSignIn = f.filledSignIn
+					res.FilledSignIn = f.FilledSignIn()
 				}
 				return res, err
 			}
@@ -103,10 +104,10 @@ func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 		if strings.HasPrefix(p.Href, "data:") {
 			continue
 		}
-		if err := f.step(wctx, p); err != nil {
+		if err := f.Step(wctx, p); err != nil {
 			return nil, err
 		}
-		if f.person && !waiting && s.cfg.Waiting != nil {
+		if f.Person() && !waiting && s.cfg.Waiting != nil {
 			waiting = true
 			s.cfg.Waiting()
 		}
@@ -125,7 +126,7 @@ func kindNote(kind string) string {
 // browser has been to the IdP (a backend such as mod_auth_openidc sends it
 // back to the URL first asked for), or when the login path answered the
 // marker itself (already signed in), once its document has loaded.
-func (s *loginRun) successAt(p probe) bool {
+func (s *loginRun) successAt(p pagemodel.Probe) bool {
 	return !s.isLoginPage(p.Href) || s.visitedIdP() || p.Ready == "complete"
 }
 

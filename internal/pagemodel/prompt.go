@@ -1,4 +1,4 @@
-package browser
+package pagemodel
 
 import (
 	"context"
@@ -36,15 +36,15 @@ type prompts struct {
 }
 
 // prompting says whether this login asks at the terminal.
-func (f *filler) prompting() bool {
-	return f.s.cfg.Prompt != nil && f.s.cfg.Headless
+func (f *Model) prompting() bool {
+	return f.cfg.Prompt != nil && f.cfg.Headless
 }
 
 // prompted answers a sign-in page by asking at the terminal what the
 // configuration does not give: nil with no error when the configuration has
 // all the kind's action needs (or prompts are off).
-func (f *filler) prompted(ctx context.Context, k pageKind, p probe) (*action, error) {
-	c := f.s.cfg
+func (f *Model) prompted(ctx context.Context, k pageKind, p Probe) (*Action, error) {
+	c := f.cfg
 	if !f.prompting() {
 		return nil, nil
 	}
@@ -62,7 +62,7 @@ func (f *filler) prompted(ctx context.Context, k pageKind, p probe) (*action, er
 		if err != nil {
 			return nil, err
 		}
-		return &action{Kind: "username", Username: u}, nil
+		return &Action{Kind: "username", Username: u}, nil
 	case "password":
 		if c.Username != "" && c.Password != "" {
 			return nil, nil
@@ -91,7 +91,7 @@ func (f *filler) prompted(ctx context.Context, k pageKind, p probe) (*action, er
 				password = pw
 			}
 		}
-		return &action{Kind: "password", Username: username, Password: password}, nil
+		return &Action{Kind: "password", Username: username, Password: password}, nil
 	case "otp":
 		if c.TOTPSecret != "" {
 			return nil, nil
@@ -102,7 +102,7 @@ func (f *filler) prompted(ctx context.Context, k pageKind, p probe) (*action, er
 			return nil, f.promptError(ctx, err)
 		}
 		f.ask.typed = append(f.ask.typed, code)
-		return &action{Kind: "otp", Code: code}, nil
+		return &Action{Kind: "otp", Code: code}, nil
 	case "choice":
 		f.introduce(p)
 		q := escape.Control(p.Heading)
@@ -113,7 +113,7 @@ func (f *filler) prompted(ctx context.Context, k pageKind, p probe) (*action, er
 		if err != nil {
 			return nil, f.promptError(ctx, err)
 		}
-		return &action{Kind: "choice", Choice: i}, nil
+		return &Action{Kind: "choice", Choice: i}, nil
 	case "device":
 		if p.FP == f.ask.device {
 			return nil, nil // told already
@@ -125,18 +125,18 @@ func (f *filler) prompted(ctx context.Context, k pageKind, p probe) (*action, er
 			msg += "; the number to match is " + escape.Control(p.Number)
 		}
 		c.Prompt.Notify(msg + " (waiting)")
-		c.Prompt.Notify("the page says: " + escape.Control(excerptText(f.mask(p.Text))))
+		c.Prompt.Notify("the page says: " + escape.Control(Excerpt(f.mask(p.Text))))
 		return nil, nil
 	}
 	return nil, nil
 }
 
 // askUser asks for the user name once per login.
-func (f *filler) askUser(ctx context.Context) (string, error) {
+func (f *Model) askUser(ctx context.Context) (string, error) {
 	if f.ask.username != "" {
 		return f.ask.username, nil
 	}
-	u, err := f.s.cfg.Prompt.Ask(ctx, "User name: ")
+	u, err := f.cfg.Prompt.Ask(ctx, "User name: ")
 	if err != nil {
 		return "", f.promptError(ctx, err)
 	}
@@ -149,7 +149,7 @@ func (f *filler) askUser(ctx context.Context) (string, error) {
 
 // introduce names the identity provider's page before the first question
 // asked on it.
-func (f *filler) introduce(p probe) {
+func (f *Model) introduce(p Probe) {
 	host := p.Href
 	if u, err := url.Parse(p.Href); err == nil && u.Host != "" {
 		host = u.Host
@@ -162,29 +162,29 @@ func (f *filler) introduce(p probe) {
 	if p.Title != "" {
 		title = " (" + escape.Control(p.Title) + ")"
 	}
-	f.s.cfg.Prompt.Notify("signing in at " + escape.Control(host) + title)
+	f.cfg.Prompt.Notify("signing in at " + escape.Control(host) + title)
 }
 
 // retryAfter tells the person what the IdP said about their answer, and
 // forgets the answers it may be about, so that they are asked again.
-func (f *filler) retryAfter(e string) {
+func (f *Model) retryAfter(e string) {
 	f.ask.password = ""
 	f.ask.username = ""
-	f.s.cfg.Prompt.Notify("the identity provider says: " + escape.Control(f.mask(e)))
+	f.cfg.Prompt.Notify("the identity provider says: " + escape.Control(f.mask(e)))
 }
 
 // mask hides what was typed or given (passwords, codes, secrets) in text
 // from the page.
-func (f *filler) mask(s string) string {
-	c := f.s.cfg
+func (f *Model) mask(s string) string {
+	c := f.cfg
 	return redact.Secrets(s, append([]string{c.Password, c.Username, c.TOTPSecret}, f.ask.typed...)...)
 }
 
 // promptError is the error of a prompt that could not be answered: the
 // wait's own end (timeout, Ctrl-C) when that stopped it.
-func (f *filler) promptError(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return f.s.waitError(ctx, err)
+func (f *Model) promptError(ctx context.Context, err error) error {
+	if ctx.Err() != nil && f.cfg.Ended != nil {
+		return f.cfg.Ended(ctx, err)
 	}
 	if failure.KindOf(err) != failure.Internal {
 		return err
