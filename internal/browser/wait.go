@@ -28,24 +28,8 @@ func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 
 	t0 := time.Now()
 	s.cfg.Step("idp page")
-	s.restoreSession(wctx)
-	loginURL := s.cfg.Backend.Join(s.cfg.LoginPath)
-	s.mu.Lock()
-	s.nav.frame = cdp.FrameID(chromedp.FromContext(wctx).Target.TargetID)
-	s.mu.Unlock()
-	if err := s.addAuthenticator(wctx); err != nil {
+	if err := s.open(wctx); err != nil {
 		return nil, err
-	}
-	if err := s.installWatcher(wctx); err != nil {
-		return nil, s.waitError(wctx, err)
-	}
-	s.cfg.Logf("opening %s", redact.URL(loginURL))
-	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
-	if err != nil {
-		return nil, s.waitError(wctx, err)
-	}
-	if nav.ErrorText != "" { // the login path or a redirect after it failed to load
-		return nil, s.unreachable(s.lastURL(), nav.ErrorText)
 	}
 
 	f := s.pageModel()
@@ -75,12 +59,7 @@ func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 		}
 		last = p
 		if strings.HasPrefix(p.Href, "chrome-error://") {
-			select {
-			case err := <-s.fatal: // the network event that says why
-				return nil, err
-			case <-time.After(200 * time.Millisecond):
-			}
-			return nil, s.unreachable(s.lastURL(), "the browser showed a network error page")
+			return nil, s.errorPage()
 		}
 		onBackend := s.onBackend(p.Href)
 		if onIdP := !onBackend && !strings.HasPrefix(p.Href, "data:"); onIdP && step == "idp page" {
@@ -112,6 +91,42 @@ func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 			s.cfg.Waiting()
 		}
 	}
+}
+
+// open prepares the window (the IdP's session, the authenticator, the
+// settle watcher) and opens the login path.
+func (s *loginRun) open(ctx context.Context) error {
+	s.restoreSession(ctx)
+	loginURL := s.cfg.Backend.Join(s.cfg.LoginPath)
+	s.mu.Lock()
+	s.nav.frame = cdp.FrameID(chromedp.FromContext(ctx).Target.TargetID)
+	s.mu.Unlock()
+	if err := s.addAuthenticator(ctx); err != nil {
+		return err
+	}
+	if err := s.installWatcher(ctx); err != nil {
+		return s.waitError(ctx, err)
+	}
+	s.cfg.Logf("opening %s", redact.URL(loginURL))
+	nav, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: loginURL})
+	if err != nil {
+		return s.waitError(ctx, err)
+	}
+	if nav.ErrorText != "" { // the login path or a redirect after it failed to load
+		return s.unreachable(s.lastURL(), nav.ErrorText)
+	}
+	return nil
+}
+
+// errorPage is the error of a network error page: the network event that
+// says why, if it comes.
+func (s *loginRun) errorPage() error {
+	select {
+	case err := <-s.fatal:
+		return err
+	case <-time.After(200 * time.Millisecond):
+	}
+	return s.unreachable(s.lastURL(), "the browser showed a network error page")
 }
 
 func kindNote(kind string) string {

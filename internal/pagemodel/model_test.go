@@ -566,3 +566,17 @@ func TestAChoiceAtTheTerminal(t *testing.T) {
 		t.Errorf("asked %q", pr.said)
 	}
 }
+
+// At a terminal, a number-matching step is told once, with its number, and
+// left to the person.
+func TestADeviceStepIsToldOnceAtTheTerminal(t *testing.T) {
+	pr := &prompter{}
+	f := newFixture(t, Config{Headless: true, Prompt: pr})
+	p := recorded(t, "device")
+	f.mustStep(p)
+	f.mustStep(p)
+	said := strings.Join(pr.said, "\n")
+	if strings.Count(said, "the number to match is 42") != 1 || len(f.pg.acts) != 0 || !f.m.Person() {
+		t.Fatalf("said %q, acts %+v, person %v", pr.said, f.pg.acts, f.m.Person())
+	}
+}

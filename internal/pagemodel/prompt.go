@@ -67,31 +67,7 @@ func (f *Model) prompted(ctx context.Context, k pageKind, p Probe) (*Action, err
 		if c.Username != "" && c.Password != "" {
 			return nil, nil
 		}
-		f.introduce(p)
-		if p.Users > 0 && username == "" {
-			u, err := f.askUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			username = u
-		}
-		password := c.Password
-		if password == "" {
-			if password = f.ask.password; password == "" {
-				pw, err := c.Prompt.AskSecret(ctx, "Password: ")
-				if err != nil {
-					return nil, f.promptError(ctx, err)
-				}
-				if pw == "" {
-					return nil, failure.New(failure.Refused, "type the password at the prompt, or set CLILOGIN_PASSWORD",
-						"no password was typed")
-				}
-				f.ask.password = pw
-				f.ask.typed = append(f.ask.typed, pw)
-				password = pw
-			}
-		}
-		return &Action{Kind: "password", Username: username, Password: password}, nil
+		return f.promptPassword(ctx, p, username)
 	case "otp":
 		if c.TOTPSecret != "" {
 			return nil, nil
@@ -104,31 +80,75 @@ func (f *Model) prompted(ctx context.Context, k pageKind, p Probe) (*Action, err
 		f.ask.typed = append(f.ask.typed, code)
 		return &Action{Kind: "otp", Code: code}, nil
 	case "choice":
-		f.introduce(p)
-		q := escape.Control(p.Heading)
-		if q == "" {
-			q = "the identity provider asks which way to go on"
-		}
-		i, err := c.Prompt.Choose(ctx, q, escapeAll(p.Options))
-		if err != nil {
-			return nil, f.promptError(ctx, err)
-		}
-		return &Action{Kind: "choice", Choice: i}, nil
+		return f.promptChoice(ctx, p)
 	case "device":
-		if p.FP == f.ask.device {
-			return nil, nil // told already
-		}
-		f.ask.device = p.FP
-		f.introduce(p)
-		msg := "approve the sign-in on your device"
-		if p.Number != "" {
-			msg += "; the number to match is " + escape.Control(p.Number)
-		}
-		c.Prompt.Notify(msg + " (waiting)")
-		c.Prompt.Notify("the page says: " + escape.Control(Excerpt(f.mask(p.Text))))
-		return nil, nil
+		f.tellDevice(p)
 	}
 	return nil, nil
+}
+
+// promptPassword asks for what the sign-in form needs that the
+// configuration does not give: the user name, when the form asks for it,
+// and the password.
+func (f *Model) promptPassword(ctx context.Context, p Probe, username string) (*Action, error) {
+	c := f.cfg
+	f.introduce(p)
+	if p.Users > 0 && username == "" {
+		u, err := f.askUser(ctx)
+		if err != nil {
+			return nil, err
+		}
+		username = u
+	}
+	password := c.Password
+	if password == "" {
+		if password = f.ask.password; password == "" {
+			pw, err := c.Prompt.AskSecret(ctx, "Password: ")
+			if err != nil {
+				return nil, f.promptError(ctx, err)
+			}
+			if pw == "" {
+				return nil, failure.New(failure.Refused, "type the password at the prompt, or set CLILOGIN_PASSWORD",
+					"no password was typed")
+			}
+			f.ask.password = pw
+			f.ask.typed = append(f.ask.typed, pw)
+			password = pw
+		}
+	}
+	return &Action{Kind: "password", Username: username, Password: password}, nil
+}
+
+// promptChoice asks which of the page's ways to sign in to take.
+func (f *Model) promptChoice(ctx context.Context, p Probe) (*Action, error) {
+	c := f.cfg
+	f.introduce(p)
+	q := escape.Control(p.Heading)
+	if q == "" {
+		q = "the identity provider asks which way to go on"
+	}
+	i, err := c.Prompt.Choose(ctx, q, escapeAll(p.Options))
+	if err != nil {
+		return nil, f.promptError(ctx, err)
+	}
+	return &Action{Kind: "choice", Choice: i}, nil
+}
+
+// tellDevice tells the person to approve the sign-in on their device, once
+// per state.
+func (f *Model) tellDevice(p Probe) {
+	c := f.cfg
+	if p.FP == f.ask.device {
+		return // told already
+	}
+	f.ask.device = p.FP
+	f.introduce(p)
+	msg := "approve the sign-in on your device"
+	if p.Number != "" {
+		msg += "; the number to match is " + escape.Control(p.Number)
+	}
+	c.Prompt.Notify(msg + " (waiting)")
+	c.Prompt.Notify("the page says: " + escape.Control(Excerpt(f.mask(p.Text))))
 }
 
 // askUser asks for the user name once per login.
