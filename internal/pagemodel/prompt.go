@@ -11,7 +11,7 @@ import (
 
 // Prompter asks the person at the terminal what a headless login's page
 // asks and clilogin has nothing to fill in with. Questions and notices are
-// shown as given (the filler escapes what comes from the page); answers are
+// shown as given (the model escapes what comes from the page); answers are
 // never logged.
 type Prompter interface {
 	// Ask asks a question whose answer may be shown as it is typed.
@@ -24,7 +24,7 @@ type Prompter interface {
 	Notify(msg string)
 }
 
-// prompts is what the filler has asked at the terminal in this login. The
+// prompts is what the model has asked at the terminal in this login. The
 // password is kept only until it is typed into the page (and for masking
 // the errors that follow it); nothing here is written anywhere.
 type prompts struct {
