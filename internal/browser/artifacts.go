@@ -145,7 +145,7 @@ func savePage(ctx context.Context, dir *os.Root, prefix string, secrets []string
 // the TOTP secret and every cookie value of the login's own browser context
 // (with --remote-browser, not the browser's default one). The error says
 // the cookies could not be read; the credentials are returned all the same.
-func (s *session) secrets() ([]string, error) {
+func (s *loginRun) secrets() ([]string, error) {
 	secrets := []string{s.cfg.Password, s.cfg.TOTPSecret}
 	if !s.started {
 		return secrets, nil
@@ -184,7 +184,7 @@ func maskError(err error, secrets []string) error {
 // session.secrets; cookiesErr when the cookies could not be read) masked,
 // into dir (see ownfile.OpenDir: created 0700 when missing, else used as it
 // is, never through a symbolic link). The file names hold only the time.
-func (s *session) saveArtifacts(path string, cause error, secrets []string, cookiesErr error) error {
+func (s *loginRun) saveArtifacts(path string, cause error, secrets []string, cookiesErr error) error {
 	dir, err := ownfile.OpenDir(path)
 	if err != nil {
 		return fmt.Errorf("--artifacts: %w", err)
@@ -212,4 +212,21 @@ func (s *session) saveArtifacts(path string, cause error, secrets []string, cook
 	fmt.Fprintf(&b, "# error: %s\n", redact.JWTs(redact.Secrets(cause.Error(), secrets...)))
 	errs = append(errs, atomicfile.WriteIn(dir, prefix+"urls.txt", []byte(b.String())))
 	return errors.Join(errs...)
+}
+
+// failed masks a failed login's error by the secrets the artifacts are
+// masked by (what the IdP's page said may quote one), and writes the
+// artifacts.
+func (s *loginRun) failed(err error) error {
+	c := s.cfg
+	secrets, serr := s.secrets()
+	err = maskError(err, secrets)
+	if c.Artifacts != "" {
+		if aerr := s.saveArtifacts(c.Artifacts, err, secrets, serr); aerr != nil {
+			c.Warnf("some artifacts were not written: %v", aerr)
+		} else {
+			c.Logf("artifacts written to %s", c.Artifacts)
+		}
+	}
+	return err
 }

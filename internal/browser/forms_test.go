@@ -102,6 +102,7 @@ type idp struct {
 	start    string // the first page
 	stages   []string
 	subst    []string // old, new pairs replaced in every page served
+	shows    string   // an error every page shows, as after a refused POST
 	mu       sync.Mutex
 	position int
 	posts    atomic.Int32 // forms submitted to it
@@ -119,6 +120,9 @@ func (p *idp) page(w http.ResponseWriter, name, errHTML string, status int) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
+	if errHTML == "" {
+		errHTML = p.shows
+	}
 	b = bytes.Replace(b, []byte("<!--error-->"), []byte(errHTML), 1)
 	b = bytes.Replace(b, []byte("<!--error-text-->"), []byte(tags.ReplaceAllString(errHTML, "")), 1)
 	for i := 0; i+1 < len(p.subst); i += 2 {
@@ -519,7 +523,7 @@ func TestRestoredIdPCookiesOnTheBackendsHostAreNotTaken(t *testing.T) {
 	needBrowser(t)
 	f := newFlowAt(t, "127.0.0.1", "one-page.html")
 	restored := cookies.Cookie{Name: "idp_remember", Value: "idp-secret-0453", Domain: "127.0.0.1", HostOnly: true, Path: "/", HTTPOnly: true}
-	res, log, err := f.login(t, func(c *Config) { c.Session = []cookies.Cookie{restored} })
+	res, log, err := f.login(t, func(c *Config) { c.IdPSession = []cookies.Cookie{restored} })
 	if err != nil {
 		t.Fatalf("Login: %v\n%s", err, log)
 	}
@@ -535,11 +539,11 @@ func TestRestoredIdPCookiesOnTheBackendsHostAreNotTaken(t *testing.T) {
 		t.Errorf("the backend's cookie is missing: %q", names)
 	}
 	var kept bool
-	for _, c := range res.Session {
+	for _, c := range res.IdPSession {
 		kept = kept || c.Value == restored.Value
 	}
 	if !kept {
-		t.Errorf("the restored IdP cookie is not in the IdP's session after the login: %+v", res.Session)
+		t.Errorf("the restored IdP cookie is not in the IdP's session after the login: %+v", res.IdPSession)
 	}
 }
 

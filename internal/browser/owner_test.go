@@ -60,7 +60,7 @@ func TestIdPParentDomainCookieIsNotTheBackends(t *testing.T) {
 			c := Config{Remote: devtools, Headless: true, Backend: &backend.Backend{URL: u}, LoginPath: "/login", CallbackPath: "/callback",
 				Marker: marker.Marker{Kind: "text", Value: "ok"}, CookieURLs: []string{be + "/"}, Deadline: time.Now().Add(20 * time.Second)}
 			if restored {
-				c.Session = []cookies.Cookie{{Name: "SMSESSION", Value: value, Domain: "corp.test", Path: "/", HTTPOnly: true}}
+				c.IdPSession = []cookies.Cookie{{Name: "SMSESSION", Value: value, Domain: "corp.test", Path: "/", HTTPOnly: true}}
 			}
 			res, err := Login(t.Context(), c)
 			if err != nil {
@@ -75,7 +75,7 @@ func TestIdPParentDomainCookieIsNotTheBackends(t *testing.T) {
 				t.Errorf("the backend's cookies are %q, want sid and not the IdP's SMSESSION", names)
 			}
 			var session []string
-			for _, k := range res.Session {
+			for _, k := range res.IdPSession {
 				session = append(session, k.Name+"@"+k.Domain)
 			}
 			if !slices.Contains(session, "SMSESSION@corp.test") || slices.ContainsFunc(session, func(s string) bool { return strings.HasPrefix(s, "sid@") }) {

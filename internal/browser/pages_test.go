@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/pagemodel"
 )
 
 // The page model on pages nobody here wrote the IdP of: each case is one
@@ -190,7 +191,7 @@ func TestLateTextOnTheOldPageIsNotARefusal(t *testing.T) {
 func TestASlowAnswerIsNotAStuckPage(t *testing.T) {
 	needBrowser(t)
 	f := newFlow(t, "lemonldap-portal.html")
-	f.idp.subst = []string{"delay=1500ms", "delay=" + (stuckAfter + time.Second).String()}
+	f.idp.subst = []string{"delay=1500ms", "delay=" + (pagemodel.StuckAfter + time.Second).String()}
 	_, log, err := f.login(t, nil)
 	if err != nil {
 		t.Fatalf("Login: %v\n%s", err, log)

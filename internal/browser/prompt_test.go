@@ -14,7 +14,7 @@ import (
 	"github.com/clilogin/clilogin/internal/failure"
 )
 
-// fakePrompter answers the filler's questions from a script and records
+// fakePrompter answers the page model's questions from a script and records
 // what it was asked and told.
 type fakePrompter struct {
 	mu      sync.Mutex

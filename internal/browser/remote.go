@@ -10,7 +10,7 @@ import (
 // remoteGone says whether a probe that got no answer means that the remote
 // browser of a WebDriver session is gone: its Grid keeps the DevTools
 // WebSocket open, so only the session can tell.
-func (s *session) remoteGone(ctx context.Context, probeErr error) error {
+func (s *loginRun) remoteGone(ctx context.Context, probeErr error) error {
 	if s.remote == nil || ctx.Err() != nil || !errors.Is(probeErr, context.DeadlineExceeded) {
 		return nil
 	}

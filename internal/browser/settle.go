@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
-	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -13,41 +12,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// When a state reached by an action is settled enough to act on it (or to
-// judge it) is told by events, not by a clock: the document has loaded, no
-// request of the page is pending (the DevTools network events of the main
-// frame: XHR, fetch, scripts, and no new document on its way), and the
-// page's event loop has been idle since the DOM last changed and since the
-// last of those requests ended (settle.js, reported by the probe). Only a
-// page that shows a sign of change that no event ends waits on a clock,
-// bounded: an error-like box still without its text (LemonLDAP::NG
-// translates its messages after the page loads), and an error that the
-// action seems to have produced in the same document, which ends the login
-// and must not be judged while a script may still hold the submit back.
+// The settle watcher: what the page model (internal/pagemodel's settle.go)
+// needs to know when a state is settled, from the page's own events.
 
 //go:embed settle.js
 var settleJS string
-
-// quietFor is how long a state showing such a sign must stay unchanged
-// before it is acted on (or judged); quietCap is how long a page that never
-// settles (an animation, a request that never ends) is waited for.
-const (
-	quietFor = 500 * time.Millisecond
-	quietCap = 2 * time.Second
-)
-
-// settleReport is what the probe says about the page's settling.
-type settleReport struct {
-	Settle *watchState `json:"settle"` // nil: no watcher in this document
-	Blank  int         `json:"blank"`  // error-like boxes shown without text
-}
-
-// watchState is the settle watcher's answer.
-type watchState struct {
-	Changes int  `json:"changes"` // DOM changes so far
-	Calm    bool `json:"calm"`    // idle since the last one
-	Gen     int  `json:"gen"`     // the requests ended, as the probe was told
-}
 
 // settling follows the page's own requests (not documents) of the main
 // frame that can still change it.
@@ -65,7 +34,7 @@ var watchRequests = map[network.ResourceType]bool{
 
 // installWatcher adds the settle watcher to every document the window
 // opens from now on.
-func (s *session) installWatcher(ctx context.Context) error {
+func (s *loginRun) installWatcher(ctx context.Context) error {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
 		return err
@@ -83,7 +52,7 @@ func (s *session) installWatcher(ctx context.Context) error {
 }
 
 // settleConfig is what the probe is told about the watcher.
-func (s *session) settleConfig() map[string]any {
+func (s *loginRun) settleConfig() map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.settling.key == "" {
@@ -95,7 +64,7 @@ func (s *session) settleConfig() map[string]any {
 // trackRequest follows the main frame's requests that can change the page,
 // and wakes the login when the watcher says the page turned calm. It runs
 // in chromedp's event loop.
-func (s *session) trackRequest(ev any) {
+func (s *loginRun) trackRequest(ev any) {
 	var id network.RequestID
 	switch e := ev.(type) {
 	case *runtime.EventBindingCalled:
@@ -138,32 +107,8 @@ func (s *session) trackRequest(ev any) {
 // requestsDone says whether no request that can change the page is
 // pending, none ended since the probe that answered gen was sent, and no
 // new document is on its way.
-func (s *session) requestsDone(gen int) bool {
+func (s *loginRun) requestsDone(gen int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.settling.inFlight) == 0 && s.settling.ended == gen && len(s.nav.inFlight) == 0
-}
-
-// quiet says whether the state in p, reached by pd's action, may be acted
-// on. judging: p shows an error that the action seems to have produced in
-// the same document.
-func (s *session) quiet(pd *pending, p probe, judging bool) bool {
-	now := time.Now()
-	if pd.settledAt.IsZero() {
-		pd.settledAt = now
-	}
-	if p.Doc != pd.seenDoc || p.FP != pd.seenFP {
-		pd.seenDoc, pd.seenFP, pd.seenAt = p.Doc, p.FP, now
-	}
-	if now.Sub(pd.settledAt) >= quietCap {
-		return true
-	}
-	unchanged := now.Sub(pd.seenAt) >= quietFor
-	if p.Settle == nil { // no watcher in this document: the clock alone
-		return unchanged
-	}
-	if p.Ready != "complete" || !p.Settle.Calm || !s.requestsDone(p.Settle.Gen) {
-		return false
-	}
-	return unchanged || !judging && p.Blank == 0
 }

@@ -11,7 +11,7 @@ import (
 // parse (Chrome keeps bad escapes) is not shown at all, so that its query's
 // code or token does not reach the error.
 func TestUnreachableNamesNoSecretOfTheURL(t *testing.T) {
-	s := &session{cfg: Config{Backend: backend.MustParse("https://api.example.com")}}
+	s := &loginRun{cfg: Config{Backend: backend.MustParse("https://api.example.com")}}
 	for _, u := range []string{"https://api.example.com/cb%zz?code=SECRET", "https://idp.example.com/auth?code=SECRET"} {
 		err := s.unreachable(u, "net::ERR_CONNECTION_REFUSED")
 		if strings.Contains(err.Error(), "SECRET") {

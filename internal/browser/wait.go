@@ -11,13 +11,14 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/pagemodel"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
 // wait opens the login path and follows the login to the success page: it
-// probes the page, lets the filler act on the IdP's pages, and ends at the
+// probes the page, lets the page model act on the IdP's pages, and ends at the
 // success marker on the backend.
-func (s *session) wait(ctx context.Context) (*Result, error) {
+func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 	wctx, wcancel := context.WithCancelCause(s.bctx)
 	defer wcancel(nil)
 	timer := time.AfterFunc(time.Until(s.cfg.Deadline), func() { wcancel(errTimedOut) })
@@ -27,29 +28,13 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 
 	t0 := time.Now()
 	s.cfg.Step("idp page")
-	s.restoreSession(wctx)
-	loginURL := s.cfg.Backend.Join(s.cfg.LoginPath)
-	s.mu.Lock()
-	s.nav.frame = cdp.FrameID(chromedp.FromContext(wctx).Target.TargetID)
-	s.mu.Unlock()
-	if err := s.addAuthenticator(wctx); err != nil {
+	if err := s.open(wctx); err != nil {
 		return nil, err
 	}
-	if err := s.installWatcher(wctx); err != nil {
-		return nil, s.waitError(wctx, err)
-	}
-	s.cfg.Logf("opening %s", redact.URL(loginURL))
-	nav, err := chromedp.Call(wctx, page.Navigate, page.NavigateParams{URL: loginURL})
-	if err != nil {
-		return nil, s.waitError(wctx, err)
-	}
-	if nav.ErrorText != "" { // the login path or a redirect after it failed to load
-		return nil, s.unreachable(s.lastURL(), nav.ErrorText)
-	}
 
-	f := newFiller(s)
+	f := s.pageModel()
 	step := "idp page"
-	var last probe
+	var last pagemodel.Probe
 	waiting := false
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
@@ -74,12 +59,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 		}
 		last = p
 		if strings.HasPrefix(p.Href, "chrome-error://") {
-			select {
-			case err := <-s.fatal: // the network event that says why
-				return nil, err
-			case <-time.After(200 * time.Millisecond):
-			}
-			return nil, s.unreachable(s.lastURL(), "the browser showed a network error page")
+			return nil, s.errorPage()
 		}
 		onBackend := s.onBackend(p.Href)
 		if onIdP := !onBackend && !strings.HasPrefix(p.Href, "data:"); onIdP && step == "idp page" {
@@ -94,7 +74,7 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 				s.cfg.Logf("success marker %s found at %s (%s)", s.cfg.Marker, redact.URL(p.Href), since(t0))
 				res, err := s.finish(wctx, p.Href)
 				if res != nil {
-					res.FilledSignIn = f.filledSignIn
+					res.FilledSignIn = f.FilledSignIn()
 				}
 				return res, err
 			}
@@ -103,14 +83,50 @@ func (s *session) wait(ctx context.Context) (*Result, error) {
 		if strings.HasPrefix(p.Href, "data:") {
 			continue
 		}
-		if err := f.step(wctx, p); err != nil {
+		if err := f.Step(wctx, p); err != nil {
 			return nil, err
 		}
-		if f.person && !waiting && s.cfg.Waiting != nil {
+		if f.Person() && !waiting && s.cfg.Waiting != nil {
 			waiting = true
 			s.cfg.Waiting()
 		}
 	}
+}
+
+// open prepares the window (the IdP's session, the authenticator, the
+// settle watcher) and opens the login path.
+func (s *loginRun) open(ctx context.Context) error {
+	s.restoreSession(ctx)
+	loginURL := s.cfg.Backend.Join(s.cfg.LoginPath)
+	s.mu.Lock()
+	s.nav.frame = cdp.FrameID(chromedp.FromContext(ctx).Target.TargetID)
+	s.mu.Unlock()
+	if err := s.addAuthenticator(ctx); err != nil {
+		return err
+	}
+	if err := s.installWatcher(ctx); err != nil {
+		return s.waitError(ctx, err)
+	}
+	s.cfg.Logf("opening %s", redact.URL(loginURL))
+	nav, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: loginURL})
+	if err != nil {
+		return s.waitError(ctx, err)
+	}
+	if nav.ErrorText != "" { // the login path or a redirect after it failed to load
+		return s.unreachable(s.lastURL(), nav.ErrorText)
+	}
+	return nil
+}
+
+// errorPage is the error of a network error page: the network event that
+// says why, if it comes.
+func (s *loginRun) errorPage() error {
+	select {
+	case err := <-s.fatal:
+		return err
+	case <-time.After(200 * time.Millisecond):
+	}
+	return s.unreachable(s.lastURL(), "the browser showed a network error page")
 }
 
 func kindNote(kind string) string {
@@ -125,13 +141,13 @@ func kindNote(kind string) string {
 // browser has been to the IdP (a backend such as mod_auth_openidc sends it
 // back to the URL first asked for), or when the login path answered the
 // marker itself (already signed in), once its document has loaded.
-func (s *session) successAt(p probe) bool {
+func (s *loginRun) successAt(p pagemodel.Probe) bool {
 	return !s.isLoginPage(p.Href) || s.visitedIdP() || p.Ready == "complete"
 }
 
 // visitedIdP says whether the window has requested a document off the
 // backend (redirects included) during this login.
-func (s *session) visitedIdP() bool {
+func (s *loginRun) visitedIdP() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, u := range s.chain {
@@ -143,26 +159,26 @@ func (s *session) visitedIdP() bool {
 }
 
 // documents is the number of documents the window has requested so far.
-func (s *session) documents() int {
+func (s *loginRun) documents() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.chain)
 }
 
 // finish takes the backend's cookies.
-func (s *session) finish(ctx context.Context, href string) (*Result, error) {
+func (s *loginRun) finish(ctx context.Context, href string) (*Result, error) {
 	got, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: s.cfg.CookieURLs})
 	if err != nil {
 		return nil, s.waitError(ctx, err)
 	}
-	cs := cookiesFromCDP(setByOrigin(got.Cookies, s.cfg.Backend, s.cfg.Session, s.setElsewhere()))
+	cs := cookiesFromCDP(setByOrigin(got.Cookies, s.cfg.Backend, s.cfg.IdPSession, s.setElsewhere()))
 	idp := s.idpSession(ctx, cs)
 	s.cfg.Logf("took %d backend cookies and %d of the identity provider's session", len(cs), len(idp))
-	return &Result{Cookies: cs, Session: idp, URL: redact.URL(href)}, nil
+	return &Result{Cookies: cs, IdPSession: idp, URL: redact.URL(href)}, nil
 }
 
 // waitError explains why the wait ended without success.
-func (s *session) waitError(ctx context.Context, err error) error {
+func (s *loginRun) waitError(ctx context.Context, err error) error {
 	switch context.Cause(ctx) {
 	case errTimedOut:
 		return failure.New(failure.Timeout,

@@ -11,7 +11,6 @@ import (
 
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/passkey"
-	"github.com/clilogin/clilogin/internal/redact"
 )
 
 // Passkeys. With Config.Passkey (CLILOGIN_WEBAUTHN_CREDENTIAL) or
@@ -53,15 +52,9 @@ const webAuthnWatch = `(() => {
   }
 })();`
 
-// webAuthnState is what the watch reports through the probe.
-type webAuthnState struct {
-	Requests int    `json:"requests"`
-	Error    string `json:"error"`
-}
-
 // addAuthenticator adds the virtual authenticator to the page target, with
 // the passkey when one is given.
-func (s *session) addAuthenticator(ctx context.Context) error {
+func (s *loginRun) addAuthenticator(ctx context.Context) error {
 	c := s.cfg
 	if c.Passkey == nil && !c.EnrollPasskey {
 		return nil
@@ -134,7 +127,7 @@ type credentialParams struct {
 }
 
 // onPasskey logs what the virtual authenticator did (WebAuthn events).
-func (s *session) onPasskey(ev any) {
+func (s *loginRun) onPasskey(ev any) {
 	switch e := ev.(type) {
 	case *webauthn.EventCredentialAdded:
 		if e.Credential != nil {
@@ -147,26 +140,9 @@ func (s *session) onPasskey(ev any) {
 	}
 }
 
-// passkeyStep ends the login when the page's WebAuthn request failed: the
-// authenticator holds no passkey the identity provider accepts (or, when
-// enrolling, the IdP's page could not register one).
-func (f *filler) passkeyStep(p probe) error {
-	c := f.s.cfg
-	if p.WebAuthn == nil || p.WebAuthn.Error == "" || (c.Passkey == nil && !c.EnrollPasskey) {
-		return nil
-	}
-	if c.EnrollPasskey {
-		return failure.New(failure.Refused, "remove this account's old passkey at the identity provider, or see its page in a window",
-			"the identity provider's passkey registration (WebAuthn) at %s failed: %s", redact.URL(p.Href), excerptText(p.WebAuthn.Error))
-	}
-	return failure.New(failure.Refused, "set CLILOGIN_WEBAUTHN_CREDENTIAL to a passkey this identity provider knows for the account (clilogin passkey enroll makes one)",
-		"the identity provider's passkey step (WebAuthn) at %s failed: the passkey of CLILOGIN_WEBAUTHN_CREDENTIAL was not accepted (%s)",
-		redact.URL(p.Href), excerptText(p.WebAuthn.Error))
-}
-
 // enrolledPasskey reads back the passkey the identity provider's page
 // registered with the virtual authenticator.
-func (s *session) enrolledPasskey() (*passkey.Credential, error) {
+func (s *loginRun) enrolledPasskey() (*passkey.Credential, error) {
 	ctx, cancel := context.WithTimeout(s.bctx, 5*time.Second)
 	defer cancel()
 	got, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: s.authenticator})

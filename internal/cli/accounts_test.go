@@ -106,8 +106,8 @@ func (f *fakeIdP) login(_ context.Context, c browser.Config) (*browser.Result, e
 			f.profiles[c.Profile] = ""
 		}
 	}
-	f.restored = c.Session
-	for _, s := range c.Session {
+	f.restored = c.IdPSession
+	for _, s := range c.IdPSession {
 		if s.Name == "idp" {
 			f.profiles[c.Profile] = s.Value
 		}
@@ -122,17 +122,17 @@ func (f *fakeIdP) login(_ context.Context, c browser.Config) (*browser.Result, e
 	f.profiles[c.Profile] = user
 	return &browser.Result{
 		Cookies:      []cookies.Cookie{{Name: "session", Value: "s-" + user, Domain: c.Backend.Hostname(), HostOnly: true, Path: "/"}},
-		Session:      []cookies.Cookie{{Name: "idp", Value: user, Domain: "idp.example", HostOnly: true, Path: "/"}},
+		IdPSession:   []cookies.Cookie{{Name: "idp", Value: user, Domain: "idp.example", HostOnly: true, Path: "/"}},
 		FilledSignIn: filled,
 	}, nil
 }
 
 func (f *fakeIdP) replay(_ context.Context, c replay.Config) (replay.Result, error) {
 	f.replays.Add(1)
-	for _, s := range c.Session {
+	for _, s := range c.IdPSession {
 		if s.Name == "idp" {
 			return replay.Result{Backend: []cookies.Cookie{{Name: "session", Value: "s-" + s.Value, Domain: c.Backend.Hostname(), HostOnly: true, Path: "/"}},
-				Session: c.Session}, nil
+				IdPSession: c.IdPSession}, nil
 		}
 	}
 	return replay.Result{}, fmt.Errorf("%w: no session", replay.ErrFallback)

@@ -354,8 +354,8 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 		return cache.Entry{}, "", err
 	}
 	defer res.Wait() // before the lock is released: the browser holds the profile until it has closed
-	if len(res.Session) > 0 {
-		session = res.Session
+	if len(res.IdPSession) > 0 {
+		session = res.IdPSession
 	}
 	got, err := a.tokenStep(ctx, cache.Entry{Backend: a.o.Backend.String(), Username: a.o.Username, Cookies: res.Cookies, IdPSession: session})
 	if err != nil {
@@ -441,7 +441,7 @@ func (a *app) replay(ctx context.Context, username string, session []cookies.Coo
 		LoginPath:    a.o.LoginPath,
 		CallbackPath: a.o.CallbackPath,
 		Marker:       a.o.Success,
-		Session:      session,
+		IdPSession:   session,
 		Now:          a.now,
 		Logf:         a.log.logf,
 	})
@@ -456,10 +456,10 @@ func (a *app) replay(ctx context.Context, username string, session []cookies.Coo
 		return cache.Entry{}, err
 	}
 	a.log.logf("signed in again over HTTP with the identity provider's session (%d hops, no browser)", len(res.Hops))
-	if len(res.Session) == 0 {
-		res.Session = session
+	if len(res.IdPSession) == 0 {
+		res.IdPSession = session
 	}
-	return a.tokenStep(ctx, cache.Entry{Backend: a.o.Backend.String(), Username: username, Cookies: res.Backend, IdPSession: res.Session})
+	return a.tokenStep(ctx, cache.Entry{Backend: a.o.Backend.String(), Username: username, Cookies: res.Backend, IdPSession: res.IdPSession})
 }
 
 // obtainToken is obtain for the commands that need a token.

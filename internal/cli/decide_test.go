@@ -293,8 +293,8 @@ func (f *fakeReplay) run(_ context.Context, c replay.Config) (replay.Result, err
 		return replay.Result{}, f.err
 	}
 	return replay.Result{
-		Backend: []cookies.Cookie{{Name: "session", Value: f.session, Domain: c.Backend.Hostname(), HostOnly: true, Path: "/"}},
-		Session: []cookies.Cookie{{Name: "idp", Value: "refreshed", Domain: "idp.example", HostOnly: true, Path: "/"}},
+		Backend:    []cookies.Cookie{{Name: "session", Value: f.session, Domain: c.Backend.Hostname(), HostOnly: true, Path: "/"}},
+		IdPSession: []cookies.Cookie{{Name: "idp", Value: "refreshed", Domain: "idp.example", HostOnly: true, Path: "/"}},
 	}, nil
 }
 

@@ -96,7 +96,7 @@ func (a *app) signIn(ctx context.Context, session []cookies.Cookie, clearCookies
 		CallbackPath:   o.CallbackPath,
 		Marker:         o.Success,
 		CookieURLs:     o.Backend.CookieURLs(o.TokenPath, o.WhoamiPath, o.CallbackPath),
-		Session:        session,
+		IdPSession:     session,
 		ClearCookies:   clearCookies,
 		Username:       o.Username,
 		Password:       password,

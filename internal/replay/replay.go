@@ -34,7 +34,7 @@ type Config struct {
 	LoginPath    string
 	CallbackPath string // "" accepts the marker on any backend page after the IdP
 	Marker       marker.Marker
-	Session      []cookies.Cookie // the IdP's stored session cookies
+	IdPSession   []cookies.Cookie // the IdP's stored session cookies
 	// Client sends the requests; its redirects are not followed (each
 	// hop is the replay's own). Nil uses one that honours HTTPS_PROXY.
 	Client *http.Client
@@ -44,9 +44,9 @@ type Config struct {
 
 // Result is a finished replay.
 type Result struct {
-	Backend []cookies.Cookie // the backend's cookies after the callback
-	Session []cookies.Cookie // the IdP's session, as refreshed along the way
-	Hops    []string         // the URLs visited, redacted
+	Backend    []cookies.Cookie // the backend's cookies after the callback
+	IdPSession []cookies.Cookie // the IdP's session, as refreshed along the way
+	Hops       []string         // the URLs visited, redacted
 }
 
 // ErrFallback marks every stop at which the browser login may still
@@ -71,8 +71,8 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	}
 	noFollow := hop.NoFollow(c.Client)
 
-	jar := make([]jarCookie, 0, len(c.Session))
-	for _, k := range c.Session {
+	jar := make([]jarCookie, 0, len(c.IdPSession))
+	for _, k := range c.IdPSession {
 		jar = append(jar, jarCookie{Cookie: k})
 	}
 	var res Result
@@ -130,7 +130,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 					if k.backend {
 						res.Backend = append(res.Backend, k.Cookie)
 					} else {
-						res.Session = append(res.Session, k.Cookie)
+						res.IdPSession = append(res.IdPSession, k.Cookie)
 					}
 				}
 				return res, nil

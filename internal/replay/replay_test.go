@@ -97,7 +97,7 @@ func (c *chain) config(session string) Config {
 	b, _ := url.Parse(c.backend.URL)
 	m, _ := marker.ParseMarker("text:ok")
 	return Config{Backend: &backend.Backend{URL: b}, LoginPath: "/login", CallbackPath: "/callback", Marker: m,
-		Session: []cookies.Cookie{{Name: "idp_session", Value: session, Domain: "localhost", HostOnly: true, Path: "/"}}}
+		IdPSession: []cookies.Cookie{{Name: "idp_session", Value: session, Domain: "localhost", HostOnly: true, Path: "/"}}}
 }
 
 func TestReplayFollowsTheChainWithTheIdPSession(t *testing.T) {
@@ -116,8 +116,8 @@ func TestReplayFollowsTheChainWithTheIdPSession(t *testing.T) {
 	if !strings.Contains(strings.Join(got, " "), "session=backend-s3cr3t") {
 		t.Errorf("no backend session cookie: %q", got)
 	}
-	if len(res.Session) != 1 || res.Session[0].Name != "idp_session" || res.Session[0].Domain != "localhost" {
-		t.Errorf("IdP session = %+v", res.Session)
+	if len(res.IdPSession) != 1 || res.IdPSession[0].Name != "idp_session" || res.IdPSession[0].Domain != "localhost" {
+		t.Errorf("IdP session = %+v", res.IdPSession)
 	}
 	if len(res.Hops) != 3 {
 		t.Errorf("hops = %q, want login, authorize, callback", res.Hops)
@@ -258,7 +258,7 @@ func TestReplayDropsExpiredCookies(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	cfg := c.config("alive")
 	cfg.Now = func() time.Time { return now }
-	cfg.Session = append(cfg.Session,
+	cfg.IdPSession = append(cfg.IdPSession,
 		cookies.Cookie{Name: "idp_old", Value: "stale", Domain: "localhost", HostOnly: true, Path: "/", Expires: now.Add(-time.Minute)},
 		cookies.Cookie{Name: "idp_kept", Value: "fresh", Domain: "localhost", HostOnly: true, Path: "/", Expires: now.Add(time.Hour)})
 	res, err := Run(context.Background(), cfg)
@@ -266,7 +266,7 @@ func TestReplayDropsExpiredCookies(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, k := range append(res.Session, res.Backend...) {
+	for _, k := range append(res.IdPSession, res.Backend...) {
 		names = append(names, k.Name)
 	}
 	got := strings.Join(names, " ")
@@ -312,7 +312,7 @@ func TestReplayBackendAndIdPOnOneHost(t *testing.T) {
 	u, _ := url.Parse(c.idp.URL)
 	c.idpHost = u.Host // 127.0.0.1:PORT, as the backend
 	cfg := c.config("alive")
-	cfg.Session[0].Domain = "127.0.0.1"
+	cfg.IdPSession[0].Domain = "127.0.0.1"
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +321,7 @@ func TestReplayBackendAndIdPOnOneHost(t *testing.T) {
 	for _, k := range res.Backend {
 		backendNames = append(backendNames, k.Name)
 	}
-	for _, k := range res.Session {
+	for _, k := range res.IdPSession {
 		sessionNames = append(sessionNames, k.Name)
 	}
 	if got := strings.Join(backendNames, " "); got != "state session" {
@@ -375,7 +375,7 @@ func TestParentDomainIdPCookieStaysTheIdPs(t *testing.T) {
 	be, _ := url.Parse(fmt.Sprintf("https://app.corp.test:%d", port))
 	res, err := Run(context.Background(), Config{Backend: &backend.Backend{URL: be}, LoginPath: "/login", CallbackPath: "/callback",
 		Marker: marker.Marker{Kind: "text", Value: "ok"}, Client: client,
-		Session: []cookies.Cookie{{Name: "SMSESSION", Value: "stored", Domain: "corp.test", Path: "/", HTTPOnly: true}}})
+		IdPSession: []cookies.Cookie{{Name: "SMSESSION", Value: "stored", Domain: "corp.test", Path: "/", HTTPOnly: true}}})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -383,7 +383,7 @@ func TestParentDomainIdPCookieStaysTheIdPs(t *testing.T) {
 	for _, k := range res.Backend {
 		backendNames = append(backendNames, k.Name)
 	}
-	for _, k := range res.Session {
+	for _, k := range res.IdPSession {
 		session = append(session, k.Name+"="+k.Value+"@"+k.Domain)
 	}
 	if strings.Join(backendNames, ",") != "sid" {

@@ -15,15 +15,15 @@ import (
 // into the browser before the login path is opened. Chrome drops cookies
 // without an expiry when it starts again, and many IdPs keep their sign-in
 // session in one; restored, the next login is silent.
-func (s *session) restoreSession(ctx context.Context) {
+func (s *loginRun) restoreSession(ctx context.Context) {
 	if s.cfg.ClearCookies {
 		s.clearCookies(ctx)
 	}
-	if len(s.cfg.Session) == 0 {
+	if len(s.cfg.IdPSession) == 0 {
 		return
 	}
-	params := make([]*network.CookieParam, 0, len(s.cfg.Session))
-	for _, c := range s.cfg.Session {
+	params := make([]*network.CookieParam, 0, len(s.cfg.IdPSession))
+	for _, c := range s.cfg.IdPSession {
 		scheme := "http"
 		if c.Secure {
 			scheme = "https"
@@ -51,7 +51,7 @@ func (s *session) restoreSession(ctx context.Context) {
 // IdP session of another user would sign this login in without asking. A
 // remote browser's login runs in a browser context of its own, new and
 // empty, and the browser's other contexts are not clilogin's to clear.
-func (s *session) clearCookies(ctx context.Context) {
+func (s *loginRun) clearCookies(ctx context.Context) {
 	if s.cfg.Remote != "" {
 		return
 	}
@@ -65,7 +65,7 @@ func (s *session) clearCookies(ctx context.Context) {
 // idpSession reads the cookies of every host the login passed through
 // other than the backend: the identity provider's session, session-only
 // cookies included. The backend's own cookies are never among them.
-func (s *session) idpSession(ctx context.Context, backend []cookies.Cookie) []cookies.Cookie {
+func (s *loginRun) idpSession(ctx context.Context, backend []cookies.Cookie) []cookies.Cookie {
 	s.mu.Lock()
 	seen := map[string]bool{}
 	var urls []string

@@ -1,4 +1,4 @@
-package browser
+package pagemodel
 
 import (
 	"net/url"

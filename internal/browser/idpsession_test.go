@@ -33,7 +33,7 @@ func TestRestoreSessionPutsBackEachCookieAsStored(t *testing.T) {
 	ctx, cancelT := context.WithTimeout(ctx, 20*time.Second)
 	defer cancelT()
 	var log strings.Builder
-	s := &session{cfg: Config{Session: stored, Logf: func(f string, a ...any) { fmt.Fprintf(&log, f+"\n", a...) }}}
+	s := &loginRun{cfg: Config{IdPSession: stored, Logf: func(f string, a ...any) { fmt.Fprintf(&log, f+"\n", a...) }}}
 	s.restoreSession(ctx)
 	if !strings.Contains(log.String(), "restored 3 cookies") {
 		t.Fatalf("log: %s", log.String())
