@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -28,6 +27,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/clilogin/clilogin/internal/backend"
+	"github.com/clilogin/clilogin/internal/chrome/chrometest"
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
 	"github.com/clilogin/clilogin/internal/marker"
@@ -37,53 +37,13 @@ import (
 // logs in in a tab of its own through the remote-browser path.
 var devtools string // http://127.0.0.1:PORT of the shared browser
 
-func TestMain(m *testing.M) { os.Exit(testMain(m)) }
-
-func testMain(m *testing.M) int {
-	bin := "/usr/lib/chromium/chromium-headless-shell"
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") == "true" {
-			fmt.Fprintln(os.Stderr, "CI: no Chromium headless shell at", bin, "(apt-get install chromium-headless-shell)")
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "browser tests skipped: no", bin, "(apt-get install chromium-headless-shell)")
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "clilogin-browser-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	// Names under .test reach this machine, as a remote IdP's name would:
-	// Chrome sees a host that is not loopback, clilogin too.
-	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--remote-debugging-port=0", "--user-data-dir="+dir,
-		"--host-resolver-rules=MAP *.test 127.0.0.1", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic", "about:blank")
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	for deadline := time.Now().Add(10 * time.Second); devtools == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if b, err := os.ReadFile(filepath.Join(dir, "DevToolsActivePort")); err == nil {
-			if port, _, ok := strings.Cut(string(b), "\n"); ok {
-				devtools = "http://127.0.0.1:" + port
-			}
-		}
-	}
-	if devtools == "" {
-		fmt.Fprintln(os.Stderr, "the test browser did not open its DevTools port")
-		return 1
-	}
-	return m.Run()
+// Names under .test reach this machine, as a remote IdP's name would:
+// Chrome sees a host that is not loopback, clilogin too.
+func TestMain(m *testing.M) {
+	os.Exit(chrometest.Main(m, &devtools, "--host-resolver-rules=MAP *.test 127.0.0.1"))
 }
 
-func needBrowser(t *testing.T) {
-	t.Helper()
-	if devtools == "" {
-		t.Skip("no Chromium headless shell on this machine (apt-get install chromium-headless-shell)")
-	}
-}
+func needBrowser(t *testing.T) { t.Helper(); chrometest.Need(t, devtools) }
 
 const (
 	testUser     = "alice@example.com"
