@@ -116,9 +116,6 @@ func (a *app) chooseAccount() error {
 			return err
 		}
 	}
-	if a.account != backend.DefaultAccount {
-		a.adoptEntryBeforeAccounts()
-	}
 	return nil
 }
 
@@ -128,27 +125,26 @@ func (a *app) chooseAccount() error {
 // the account. The entry moves to the account's name and serves as before:
 // its token, cookies and IdP session (replayed, or put back into the
 // account's profile) need no new login. Any other old entry stays the
-// default account's.
-func (a *app) adoptEntryBeforeAccounts() {
-	if _, err := a.store.Load(a.name); !errors.Is(err, cache.ErrNotFound) {
-		return
-	}
+// default account's. load calls it when the account, not the default one,
+// has no entry of its own; it reports whether the entry moved.
+func (a *app) adoptEntryBeforeAccounts() bool {
 	old := a.o.Backend.CacheName()
 	e, err := a.store.Load(old)
 	if err != nil || e.Account != "" || !a.o.Backend.Same(e.Backend) || e.Identity == "" || e.Identity != a.account {
-		return
+		return false
 	}
 	if a.o.Username == e.Identity {
 		e.Username = a.o.Username
 	}
 	a.save(e)
 	if _, err := a.store.Load(a.name); err != nil {
-		return // not saved: the old entry stays where it is
+		return false // not saved: the old entry stays where it is
 	}
 	if err := a.store.Delete(old); err != nil {
 		a.warnf("cannot delete the cached login of clilogin before accounts: %v", err)
 	}
 	a.log.logf("the cached login of clilogin before accounts, signed in as %q, is now account %q", e.Identity, a.account)
+	return true
 }
 
 // cachedAccounts are the accounts of the backend that have a cache entry
@@ -213,9 +209,15 @@ func (a *app) warnf(format string, args ...any) {
 
 // load reads the backend's cache entry; an unreadable one, or one that
 // records another backend (a file copied or renamed), is reported once and
-// treated as empty. A cached token that is not a token is dropped.
+// treated as empty. A cached token that is not a token is dropped. An
+// account without an entry may take over the one of a clilogin before
+// accounts (adoptEntryBeforeAccounts): done here, not on every start, so
+// that a cache hit reads one file.
 func (a *app) load() cache.Entry {
 	e, err := a.store.Load(a.name)
+	if errors.Is(err, cache.ErrNotFound) && a.account != backend.DefaultAccount && a.adoptEntryBeforeAccounts() {
+		e, err = a.store.Load(a.name)
+	}
 	switch {
 	case err == nil && !a.o.Backend.Same(e.Backend):
 		err = fmt.Errorf("%s records the backend %q, not %s", a.name, e.Backend, a.o.Backend)
