@@ -157,7 +157,16 @@ type Listed struct {
 
 // List returns every entry, sorted by name.
 func (s Store) List() ([]Listed, error) {
-	files, err := filepath.Glob(filepath.Join(s.Dir, "*.json"))
+	return s.ListPrefix("")
+}
+
+// ListPrefix returns the entries whose names begin with prefix (letters,
+// digits, '.', '-' and '_' only), sorted by name; the others are not read.
+func (s Store) ListPrefix(prefix string) ([]Listed, error) {
+	if strings.ContainsAny(prefix, `*?[\/`) {
+		return nil, fmt.Errorf("cache: %q is not a name prefix", prefix)
+	}
+	files, err := filepath.Glob(filepath.Join(s.Dir, prefix+"*.json"))
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}

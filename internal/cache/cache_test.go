@@ -365,3 +365,32 @@ func TestLoadReadsAtMostOneMiB(t *testing.T) {
 		t.Errorf("an entry of %d bytes: %v, want ErrCorrupt saying it is too large", maxFile+1, err)
 	}
 }
+
+// ListPrefix reads the entries of one name prefix and no other file: a
+// corrupt entry of another prefix is not even reported.
+func TestListPrefixReadsOnlyItsNames(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	for _, n := range []string{"https_a.example_443-1", "https_a.example_443@bob-2", "https_b.example_443-3"} {
+		if err := s.Save(n, Entry{Backend: "https://x.example", Token: "t-" + n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(s.Dir, "https_b.example_443@eve-4.json"), []byte("{"), 0o600)
+	got, err := s.ListPrefix("https_a.example_443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range got {
+		names = append(names, l.Name)
+		if l.Err != nil || l.Entry.Token != "t-"+l.Name {
+			t.Errorf("%s: %+v", l.Name, l)
+		}
+	}
+	if strings.Join(names, " ") != "https_a.example_443-1 https_a.example_443@bob-2" {
+		t.Errorf("ListPrefix names = %q", names)
+	}
+	if _, err := s.ListPrefix("*"); err == nil {
+		t.Error("ListPrefix takes a glob pattern for a prefix")
+	}
+}

@@ -175,7 +175,11 @@ func (a *app) backendEntries() []cache.Listed {
 // of backend b (of any backend when b is nil), each in the file its
 // backend and account name: a file copied or renamed is no account's.
 func accountEntries(store cache.Store, b *backend.Backend) ([]cache.Listed, error) {
-	listed, err := store.List()
+	prefix := "" // every backend's
+	if b != nil {
+		prefix = b.CachePrefix()
+	}
+	listed, err := store.ListPrefix(prefix)
 	if err != nil {
 		return nil, err
 	}
