@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -160,20 +159,24 @@ func (s Store) List() ([]Listed, error) {
 	return s.ListPrefix("")
 }
 
-// ListPrefix returns the entries whose names begin with prefix (letters,
-// digits, '.', '-' and '_' only), sorted by name; the others are not read.
+// ListPrefix returns the entries whose names begin with prefix, in the
+// order of their file names; the others are not read. A missing directory
+// has none.
 func (s Store) ListPrefix(prefix string) ([]Listed, error) {
-	if strings.ContainsAny(prefix, `*?[\/`) {
-		return nil, fmt.Errorf("cache: %q is not a name prefix", prefix)
+	// Read, not globbed: the directory's path may hold *, ? or [.
+	files, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
 	}
-	files, err := filepath.Glob(filepath.Join(s.Dir, prefix+"*.json"))
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	slices.Sort(files)
 	var out []Listed
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		name, ok := strings.CutSuffix(f.Name(), ".json")
+		if !ok || !strings.HasPrefix(name, prefix) {
+			continue
+		}
 		e, err := s.Load(name)
 		out = append(out, Listed{Name: name, Entry: e, Err: err})
 	}

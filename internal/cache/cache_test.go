@@ -390,7 +390,23 @@ func TestListPrefixReadsOnlyItsNames(t *testing.T) {
 	if strings.Join(names, " ") != "https_a.example_443-1 https_a.example_443@bob-2" {
 		t.Errorf("ListPrefix names = %q", names)
 	}
-	if _, err := s.ListPrefix("*"); err == nil {
-		t.Error("ListPrefix takes a glob pattern for a prefix")
+	if got, err := s.ListPrefix("*"); err != nil || len(got) != 0 {
+		t.Errorf("ListPrefix(\"*\") = %+v, %v: a prefix is not a pattern", got, err)
+	}
+}
+
+// A cache directory whose path has a glob's special characters (a home
+// directory named "[work]") still lists its entries: the directory is not
+// a pattern.
+func TestListInADirectoryWithGlobCharacters(t *testing.T) {
+	s := Store{Dir: filepath.Join(t.TempDir(), "[work] *?", "clilogin")}
+	if err := s.Save("https_a.example_443-1", Entry{Backend: "https://a.example", Token: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"", "https_a"} {
+		got, err := s.ListPrefix(prefix)
+		if err != nil || len(got) != 1 || got[0].Name != "https_a.example_443-1" || got[0].Entry.Token != "t" {
+			t.Errorf("ListPrefix(%q) = %+v, %v; want the one entry", prefix, got, err)
+		}
 	}
 }
