@@ -268,6 +268,11 @@ func accountChars(account string) string {
 	return s[:min(len(s), 24)]
 }
 
+// CachePrefix begins every AccountCacheName of the backend, and of any
+// backend Same as it: a listing of one backend's entries need read no
+// other file. Other backends on the same host and port share it.
+func (b *Backend) CachePrefix() string { return b.cachePrefix() }
+
 func (b *Backend) cachePrefix() string {
 	name := fileChars(strings.ToLower(b.Scheme) + "_" + hostPort(b.Scheme, canonicalHost(b.Hostname()), b.Port()))
 	return name[:min(len(name), 64)]

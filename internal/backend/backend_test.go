@@ -186,3 +186,27 @@ func TestCheckAccount(t *testing.T) {
 		}
 	}
 }
+
+// Every account's cache name of every spelling of a backend begins with
+// its CachePrefix: a listing by that prefix misses none of its entries.
+func TestCachePrefixBeginsEveryAccountCacheName(t *testing.T) {
+	for _, same := range [][]string{
+		{"https://api.example.com", "HTTPS://API.example.com:443/", "https://api.example.com:443"},
+		{"http://[::1]:9000/app", "http://[0:0::1]:9000/app/./"},
+		{"https://Bücher.example", "https://xn--bcher-kva.example"},
+		{"http://" + strings.Repeat("h", 80) + ".example:8080"},
+	} {
+		prefix := MustParse(same[0]).CachePrefix()
+		for _, raw := range same {
+			b := MustParse(raw)
+			if !b.Same(same[0]) {
+				t.Fatalf("%s is not %s", raw, same[0])
+			}
+			for _, account := range []string{DefaultAccount, "alice@example.com", strings.Repeat("é", 100)} {
+				if got := b.AccountCacheName(account); !strings.HasPrefix(got, prefix) {
+					t.Errorf("AccountCacheName(%s, %q) = %q, not under %q", raw, account, got, prefix)
+				}
+			}
+		}
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -157,14 +156,27 @@ type Listed struct {
 
 // List returns every entry, sorted by name.
 func (s Store) List() ([]Listed, error) {
-	files, err := filepath.Glob(filepath.Join(s.Dir, "*.json"))
+	return s.ListPrefix("")
+}
+
+// ListPrefix returns the entries whose names begin with prefix, in the
+// order of their file names; the others are not read. A missing directory
+// has none.
+func (s Store) ListPrefix(prefix string) ([]Listed, error) {
+	// Read, not globbed: the directory's path may hold *, ? or [.
+	files, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	slices.Sort(files)
 	var out []Listed
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		name, ok := strings.CutSuffix(f.Name(), ".json")
+		if !ok || !strings.HasPrefix(name, prefix) {
+			continue
+		}
 		e, err := s.Load(name)
 		out = append(out, Listed{Name: name, Entry: e, Err: err})
 	}

@@ -365,3 +365,48 @@ func TestLoadReadsAtMostOneMiB(t *testing.T) {
 		t.Errorf("an entry of %d bytes: %v, want ErrCorrupt saying it is too large", maxFile+1, err)
 	}
 }
+
+// ListPrefix reads the entries of one name prefix and no other file: a
+// corrupt entry of another prefix is not even reported.
+func TestListPrefixReadsOnlyItsNames(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	for _, n := range []string{"https_a.example_443-1", "https_a.example_443@bob-2", "https_b.example_443-3"} {
+		if err := s.Save(n, Entry{Backend: "https://x.example", Token: "t-" + n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(s.Dir, "https_b.example_443@eve-4.json"), []byte("{"), 0o600)
+	got, err := s.ListPrefix("https_a.example_443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range got {
+		names = append(names, l.Name)
+		if l.Err != nil || l.Entry.Token != "t-"+l.Name {
+			t.Errorf("%s: %+v", l.Name, l)
+		}
+	}
+	if strings.Join(names, " ") != "https_a.example_443-1 https_a.example_443@bob-2" {
+		t.Errorf("ListPrefix names = %q", names)
+	}
+	if got, err := s.ListPrefix("*"); err != nil || len(got) != 0 {
+		t.Errorf("ListPrefix(\"*\") = %+v, %v: a prefix is not a pattern", got, err)
+	}
+}
+
+// A cache directory whose path has a glob's special characters (a home
+// directory named "[work]") still lists its entries: the directory is not
+// a pattern.
+func TestListInADirectoryWithGlobCharacters(t *testing.T) {
+	s := Store{Dir: filepath.Join(t.TempDir(), "[work] *?", "clilogin")}
+	if err := s.Save("https_a.example_443-1", Entry{Backend: "https://a.example", Token: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"", "https_a"} {
+		got, err := s.ListPrefix(prefix)
+		if err != nil || len(got) != 1 || got[0].Name != "https_a.example_443-1" || got[0].Entry.Token != "t" {
+			t.Errorf("ListPrefix(%q) = %+v, %v; want the one entry", prefix, got, err)
+		}
+	}
+}

@@ -15,8 +15,8 @@ func TestAccountExportedByLoginIsTheAccount(t *testing.T) {
 	f := &fakeIdP{}
 	for _, name := range []string{"work\u200bteam", "ops\u202eadmin", "a\u2028b", "plain name@example.test"} {
 		r := runFake(t, env, f, "login", "-b", b.srv.URL, "--headless", "-u", "alice", "--account", name, "-o", "env")
-		if r.code == ExitUsage && r.stdout == "" {
-			continue // refused: fine
+		if r.code == ExitUsage && r.stdout == "" && name != "plain name@example.test" {
+			continue // refused: fine, for a name that cannot be shown
 		}
 		if r.code != 0 {
 			t.Errorf("login --account %q: %+v", name, r)

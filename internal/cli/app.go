@@ -30,13 +30,12 @@ type app struct {
 	stdio IO
 	log   *logger
 	store cache.Store
-	// account is the backend's account the command acts on, and name its
-	// cache entry.
-	account string
-	name    string
-	client  *api.Client
-	steps   *timeline
-	warned  bool // a cache warning was shown
+	// name is the cache entry of the account the command acts on,
+	// o.Account once chooseAccount has chosen it.
+	name   string
+	client *api.Client
+	steps  *timeline
+	warned bool // a cache warning was shown
 	// password is the first line of standard input with --password-stdin,
 	// read before anything else (see runCommand).
 	password string
@@ -90,15 +89,15 @@ func newApp(c command, o Options, env Env, stdio IO) (*app, error) {
 // named it fails (exit 2) and lists them: a silent pick could be the
 // wrong identity.
 func (a *app) chooseAccount() error {
-	a.account = a.o.namedAccount()
-	if a.account == "" {
+	a.o.Account = a.o.namedAccount()
+	if a.o.Account == "" {
 		accounts := a.cachedAccounts()
 		switch len(accounts) {
 		case 0:
-			a.account = backend.DefaultAccount
+			a.o.Account = backend.DefaultAccount
 		case 1:
-			a.account = accounts[0]
-			a.log.logf("using the backend's only cached account, %q", a.account)
+			a.o.Account = accounts[0]
+			a.log.logf("using the backend's only cached account, %q", a.o.Account)
 		default:
 			quoted := make([]string, len(accounts))
 			for i, acct := range accounts {
@@ -108,16 +107,12 @@ func (a *app) chooseAccount() error {
 				"%s has %d cached accounts, %s, and the command names none", a.o.Backend, len(accounts), strings.Join(quoted, ", "))
 		}
 	}
-	a.name = a.o.Backend.AccountCacheName(a.account)
-	a.o.Account = a.account
-	if a.o.profileByAccount && a.account != backend.DefaultAccount {
+	a.name = a.o.Backend.AccountCacheName(a.o.Account)
+	if a.o.profileByAccount && a.o.Account != backend.DefaultAccount {
 		a.o.Profile = ""
 		if err := a.o.defaultProfile(a.env); err != nil {
 			return err
 		}
-	}
-	if a.account != backend.DefaultAccount {
-		a.adoptEntryBeforeAccounts()
 	}
 	return nil
 }
@@ -128,27 +123,26 @@ func (a *app) chooseAccount() error {
 // the account. The entry moves to the account's name and serves as before:
 // its token, cookies and IdP session (replayed, or put back into the
 // account's profile) need no new login. Any other old entry stays the
-// default account's.
-func (a *app) adoptEntryBeforeAccounts() {
-	if _, err := a.store.Load(a.name); !errors.Is(err, cache.ErrNotFound) {
-		return
-	}
+// default account's. load calls it when the account, not the default one,
+// has no entry of its own; it reports whether the entry moved.
+func (a *app) adoptEntryBeforeAccounts() bool {
 	old := a.o.Backend.CacheName()
 	e, err := a.store.Load(old)
-	if err != nil || e.Account != "" || !a.o.Backend.Same(e.Backend) || e.Identity == "" || e.Identity != a.account {
-		return
+	if err != nil || e.Account != "" || !a.o.Backend.Same(e.Backend) || e.Identity == "" || e.Identity != a.o.Account {
+		return false
 	}
 	if a.o.Username == e.Identity {
 		e.Username = a.o.Username
 	}
 	a.save(e)
 	if _, err := a.store.Load(a.name); err != nil {
-		return // not saved: the old entry stays where it is
+		return false // not saved: the old entry stays where it is
 	}
 	if err := a.store.Delete(old); err != nil {
 		a.warnf("cannot delete the cached login of clilogin before accounts: %v", err)
 	}
-	a.log.logf("the cached login of clilogin before accounts, signed in as %q, is now account %q", e.Identity, a.account)
+	a.log.logf("the cached login of clilogin before accounts, signed in as %q, is now account %q", e.Identity, a.o.Account)
+	return true
 }
 
 // cachedAccounts are the accounts of the backend that have a cache entry
@@ -181,7 +175,11 @@ func (a *app) backendEntries() []cache.Listed {
 // of backend b (of any backend when b is nil), each in the file its
 // backend and account name: a file copied or renamed is no account's.
 func accountEntries(store cache.Store, b *backend.Backend) ([]cache.Listed, error) {
-	listed, err := store.List()
+	prefix := "" // every backend's
+	if b != nil {
+		prefix = b.CachePrefix()
+	}
+	listed, err := store.ListPrefix(prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -213,14 +211,20 @@ func (a *app) warnf(format string, args ...any) {
 
 // load reads the backend's cache entry; an unreadable one, or one that
 // records another backend (a file copied or renamed), is reported once and
-// treated as empty. A cached token that is not a token is dropped.
+// treated as empty. A cached token that is not a token is dropped. An
+// account without an entry may take over the one of a clilogin before
+// accounts (adoptEntryBeforeAccounts): done here, not on every start, so
+// that a cache hit reads one file.
 func (a *app) load() cache.Entry {
 	e, err := a.store.Load(a.name)
+	if errors.Is(err, cache.ErrNotFound) && a.o.Account != backend.DefaultAccount && a.adoptEntryBeforeAccounts() {
+		e, err = a.store.Load(a.name)
+	}
 	switch {
 	case err == nil && !a.o.Backend.Same(e.Backend):
 		err = fmt.Errorf("%s records the backend %q, not %s", a.name, e.Backend, a.o.Backend)
-	case err == nil && accountOf(e) != a.account:
-		err = fmt.Errorf("%s records the account %q, not %q", a.name, accountOf(e), a.account)
+	case err == nil && accountOf(e) != a.o.Account:
+		err = fmt.Errorf("%s records the account %q, not %q", a.name, accountOf(e), a.o.Account)
 	case err == nil && !printableToken(e.Token):
 		a.log.logf("the cached token has characters a token cannot have; not using it")
 		e.Token, e.TokenExpiresAt = "", time.Time{}
@@ -240,7 +244,7 @@ func (a *app) load() cache.Entry {
 // save writes the entry; a cache that cannot be written costs a warning,
 // not the login.
 func (a *app) save(e cache.Entry) {
-	e.Backend, e.Account, e.SavedAt = a.o.Backend.String(), a.account, a.now().UTC()
+	e.Backend, e.Account, e.SavedAt = a.o.Backend.String(), a.o.Account, a.now().UTC()
 	if a.o.Profile != "" {
 		e.Profile = a.o.Profile
 	} // else logout adopting an old entry: its IdP session is still in the profile it records
@@ -301,7 +305,7 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 		return cache.Entry{}, "", failure.Wrap(failure.Interrupted, "", ctx.Err())
 	case lctx.Err() != nil:
 		return cache.Entry{}, "", failure.New(failure.Timeout, "another clilogin is signing in to this account of the backend; wait for it or raise --timeout",
-			"timed out waiting for another clilogin's login to %s (account %q)", a.o.Backend, a.account)
+			"timed out waiting for another clilogin's login to %s (account %q)", a.o.Backend, a.o.Account)
 	default:
 		a.warnf("running without the cache lock: %v", err)
 	}
@@ -382,10 +386,10 @@ func (a *app) obtain(ctx context.Context, skipCache bool) (cache.Entry, source, 
 // is named for the host and port alone, as before accounts, and the
 // backends under one host share it.
 func (a *app) ownProfile() bool {
-	if a.account == backend.DefaultAccount {
+	if a.o.Account == backend.DefaultAccount {
 		return false
 	}
-	own, err := accountProfile(a.env, a.o.Backend, a.account)
+	own, err := accountProfile(a.env, a.o.Backend, a.o.Account)
 	return err == nil && filepath.Clean(a.o.Profile) == own
 }
 
@@ -404,7 +408,7 @@ func (a *app) loadAsked() (e cache.Entry, otherUser bool) {
 			was = "as " + strconv.Quote(e.Username)
 		}
 		a.log.logf("the cached login of account %q was signed in %s, not as --username %q: not using it, and clearing the browser's cookies",
-			a.account, was, a.o.Username)
+			a.o.Account, was, a.o.Username)
 	}
 	return cache.Entry{}, true
 }

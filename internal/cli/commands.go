@@ -35,7 +35,7 @@ func runToken(ctx context.Context, a *app) error {
 			Token     string     `json:"token"`
 			ExpiresAt *time.Time `json:"token_expires_at,omitempty"`
 			Source    source     `json:"source"`
-		}{escape.Control(e.Backend), escape.Control(a.account), escape.Control(e.Identity), e.Token, timePtr(e.TokenExpiresAt), src})
+		}{escape.Control(e.Backend), escape.Control(a.o.Account), escape.Control(e.Identity), e.Token, timePtr(e.TokenExpiresAt), src})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_TOKEN=%s\n", shellQuote(e.Token))
 		return nil
@@ -56,7 +56,7 @@ func runWhoami(ctx context.Context, a *app) error {
 	id := escape.Control(e.Identity) // from the backend: shown, never obeyed, by the terminal
 	switch a.o.Output {
 	case "json":
-		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Account: escape.Control(a.account), Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt), Source: src})
+		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Account: escape.Control(a.o.Account), Identity: id, ExpiresAt: timePtr(e.TokenExpiresAt), Source: src})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(id))
 		return nil
@@ -253,8 +253,7 @@ func runLogout(a *app) error {
 		fmt.Fprintf(a.stdio.Err, "clilogin: no cached login for %s\n", a.o.Backend)
 	}
 	for _, l := range entries {
-		a.account, a.name = accountOf(l.Entry), l.Name
-		a.o.Account, a.o.profileByAccount = a.account, false
+		a.o.Account, a.name, a.o.profileByAccount = accountOf(l.Entry), l.Name, false
 		if err := a.logoutAccount(l.Entry); err != nil {
 			return err
 		}
@@ -262,21 +261,21 @@ func runLogout(a *app) error {
 	return nil
 }
 
-// logoutAccount forgets the cache entry e of a.account and, with
+// logoutAccount forgets the cache entry e of a.o.Account and, with
 // --profile, its browser profile.
 func (a *app) logoutAccount(e cache.Entry) error {
 	if err := a.store.Delete(a.name); err != nil {
 		return failure.New(failure.Internal, "delete it by hand", "cannot delete the cached login: %w", err)
 	}
 	// The entry of a clilogin before hashed names, if it is this backend's.
-	if old := a.o.Backend.LegacyCacheName(); a.account == backend.DefaultAccount && old != a.name {
+	if old := a.o.Backend.LegacyCacheName(); a.o.Account == backend.DefaultAccount && old != a.name {
 		if le, err := a.store.Load(old); err == nil && a.o.Backend.Same(le.Backend) {
 			if err := a.store.Delete(old); err != nil {
 				a.warnf("cannot delete the cached login of an older clilogin: %v", err)
 			}
 		}
 	}
-	fmt.Fprintf(a.stdio.Err, "clilogin: forgot the cached login for %s (account %q)\n", a.o.Backend, a.account)
+	fmt.Fprintf(a.stdio.Err, "clilogin: forgot the cached login for %s (account %q)\n", a.o.Backend, a.o.Account)
 	if !a.o.DeleteProfile {
 		return nil
 	}

@@ -23,11 +23,11 @@ func runLogin(ctx context.Context, a *app) error {
 	switch a.o.Output {
 	case "json":
 		a.steps.end()
-		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Account: escape.Control(a.account), Identity: escape.Control(e.Identity),
+		return writeJSON(a.stdio.Out, loginJSON{Backend: escape.Control(e.Backend), Account: escape.Control(a.o.Account), Identity: escape.Control(e.Identity),
 			ExpiresAt: timePtr(e.TokenExpiresAt), Source: src, Timings: a.steps.seconds()})
 	case "env":
 		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_BACKEND=%s\n", shellQuote(escape.Control(e.Backend)))
-		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_ACCOUNT=%s\n", shellQuote(escape.Control(a.account)))
+		fmt.Fprintf(a.stdio.Out, "export CLILOGIN_ACCOUNT=%s\n", shellQuote(escape.Control(a.o.Account)))
 		if e.Identity != "" {
 			fmt.Fprintf(a.stdio.Out, "export CLILOGIN_IDENTITY=%s\n", shellQuote(escape.Control(e.Identity)))
 		}

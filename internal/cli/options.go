@@ -37,8 +37,9 @@ type Options struct {
 	Success      marker.Marker
 	Timeout      time.Duration
 
-	// Account is the account named by --account; "" when none was (the
-	// app then takes --username, else the backend's only cached account).
+	// Account is the account named by --account; "" when none was. The
+	// app then sets it to the account it acts on (chooseAccount): else
+	// --username, else the backend's only cached account.
 	Account     string
 	AllAccounts bool // logout --all
 	Profile     string
