@@ -356,21 +356,26 @@ func (e *Endpoint) newSession(ctx context.Context, o Options) error {
 	return nil
 }
 
-// Redact masks the WebSocket URL's query (a token) in s, a message of a
+// Redact masks the WebSocket URL's query (a token) and user info in s, a message of a
 // library that quotes the URL it dialled, as ws:// or as http://.
 func (e *Endpoint) Redact(s string) string {
 	if e == nil || e.WebSocket == "" {
 		return s
 	}
 	u, err := url.Parse(e.WebSocket)
-	if err != nil || u.RawQuery == "" {
+	if err != nil || (u.RawQuery == "" && u.User == nil) {
 		return s
 	}
 	for _, scheme := range []string{u.Scheme, map[string]string{"ws": "http", "wss": "https"}[u.Scheme]} {
 		v := *u
 		v.Scheme = scheme
 		s = strings.ReplaceAll(s, v.String(), redact.URL(v.String()))
-		s = strings.ReplaceAll(s, "?"+u.RawQuery, "?"+strings.SplitN(redact.URL(v.String()), "?", 2)[1])
+	}
+	if u.User != nil { // a password in the URL (user:pass@host)
+		s = strings.ReplaceAll(s, u.User.String()+"@", redact.Mask+"@")
+	}
+	if u.RawQuery != "" {
+		s = strings.ReplaceAll(s, "?"+u.RawQuery, "?"+strings.SplitN(redact.URL(u.String()), "?", 2)[1])
 	}
 	return s
 }

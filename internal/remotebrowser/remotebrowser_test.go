@@ -124,3 +124,15 @@ func TestRedactMasksTheToken(t *testing.T) {
 		t.Errorf("Redact = %s", got)
 	}
 }
+
+// A password in the dialled URL's user info is masked too, with or
+// without a query (chromedp quotes the URL it could not dial).
+func TestRedactMasksTheUserInfo(t *testing.T) {
+	for _, ws := range []string{"wss://ci:pa55w0rd@grid.example.com/devtools/browser/x", "wss://ci:pa55w0rd@grid.example.com/devtools/browser/x?token=t0k3n"} {
+		e := &Endpoint{WebSocket: ws}
+		got := e.Redact(`could not dial "` + ws + `": sending the handshake request: Get "` + strings.Replace(ws, "wss://", "https://", 1) + `": EOF`)
+		if strings.Contains(got, "pa55w0rd") || strings.Contains(got, "t0k3n") || !strings.Contains(got, "grid.example.com/devtools/browser/x") {
+			t.Errorf("Redact = %s", got)
+		}
+	}
+}
