@@ -375,7 +375,8 @@ func (e *Endpoint) Redact(s string) string {
 		s = strings.ReplaceAll(s, u.User.String()+"@", redact.Mask+"@")
 	}
 	if u.RawQuery != "" {
-		s = strings.ReplaceAll(s, "?"+u.RawQuery, "?"+strings.SplitN(redact.URL(u.String()), "?", 2)[1])
+		_, q, _ := strings.Cut(redact.URL(u.String()), "?") // "" when nothing is left ("?&")
+		s = strings.ReplaceAll(s, "?"+u.RawQuery, "?"+q)
 	}
 	return s
 }

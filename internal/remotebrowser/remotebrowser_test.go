@@ -136,3 +136,15 @@ func TestRedactMasksTheUserInfo(t *testing.T) {
 		}
 	}
 }
+
+// A query that masks to nothing ("?&") does not make Redact panic (a
+// failed dial's error turned into "internal error", exit 1).
+func TestRedactOddQuery(t *testing.T) {
+	for _, ws := range []string{"ws://127.0.0.1:3000/x?&", "ws://127.0.0.1:3000/x?;"} {
+		e := &Endpoint{WebSocket: ws}
+		msg := `could not dial "` + ws + `": connection refused`
+		if got := e.Redact(msg); !strings.Contains(got, "127.0.0.1:3000/x") {
+			t.Errorf("Redact(%q) = %s", msg, got)
+		}
+	}
+}
