@@ -22,7 +22,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,6 +29,7 @@ import (
 	"time"
 
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/hop"
 	"github.com/clilogin/clilogin/internal/loopback"
 	"github.com/clilogin/clilogin/internal/redact"
 )
@@ -69,9 +69,6 @@ type Endpoint struct {
 	logf   func(string, ...any)
 }
 
-// maxAnswer bounds what is read of an endpoint's answer.
-const maxAnswer = 1 << 20
-
 // Check checks a typed --remote-browser URL: its scheme and the
 // loopback/TLS rule. It asks nothing.
 func Check(raw string, insecure bool) (*url.URL, error) {
@@ -110,7 +107,7 @@ func Open(ctx context.Context, raw string, o Options) (*Endpoint, error) {
 	}
 	client := o.Client
 	if client == nil {
-		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		client = hop.NoFollow(nil)
 	}
 	e := &Endpoint{client: client, logf: o.Logf}
 	if u.Scheme == "ws" || u.Scheme == "wss" {
@@ -215,16 +212,7 @@ func (e *Endpoint) get(ctx context.Context, u string, v any) error {
 }
 
 func (e *Endpoint) do(req *http.Request, v any) error {
-	resp, err := e.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL may carry a token
-		}
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	resp, body, err := hop.Do(e.client, req) // its errors name no URL, which may carry a token
 	if err != nil {
 		return err
 	}

@@ -148,3 +148,18 @@ func TestRedactOddQuery(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint's redirect whose Location is no URL (a proxy in front of it
+// quoting the typed ?token=) is not quoted back: net/http's message for it
+// quotes the Location.
+func TestBadLocationIsNotQuoted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "https://proxy.example/%zz?"+r.URL.RawQuery)
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer srv.Close()
+	_, err := Open(context.Background(), srv.URL+"/?token=bl-s3cr3t", Options{})
+	if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("Open: %v", err)
+	}
+}
