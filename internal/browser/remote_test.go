@@ -38,3 +38,24 @@ func TestRemoteEndpointWithoutDebuggerURLIsAnErrorNotAPanic(t *testing.T) {
 		t.Errorf("kind %v: %v", k, err)
 	}
 }
+
+// A password in a --remote-browser DevTools URL (wss://user:pass@host/…)
+// is not in the error when the dial fails: chromedp's message quotes the
+// URL it could not dial.
+func TestRemoteDialErrorShowsNoPassword(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler()) // answers no WebSocket handshake
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	_, err := Login(context.Background(), Config{
+		Remote:    "ws://ci:pa55w0rd@" + host + "/devtools/browser/x",
+		Backend:   backend.MustParse(srv.URL),
+		LoginPath: "/login",
+		Deadline:  time.Now().Add(20 * time.Second),
+	})
+	if err == nil {
+		t.Fatal("the login succeeded")
+	}
+	if strings.Contains(err.Error(), "pa55w0rd") || !strings.Contains(err.Error(), "could not dial") {
+		t.Errorf("error: %v", err)
+	}
+}

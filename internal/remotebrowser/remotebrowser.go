@@ -22,7 +22,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,6 +29,7 @@ import (
 	"time"
 
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/hop"
 	"github.com/clilogin/clilogin/internal/loopback"
 	"github.com/clilogin/clilogin/internal/redact"
 )
@@ -69,9 +69,6 @@ type Endpoint struct {
 	logf   func(string, ...any)
 }
 
-// maxAnswer bounds what is read of an endpoint's answer.
-const maxAnswer = 1 << 20
-
 // Check checks a typed --remote-browser URL: its scheme and the
 // loopback/TLS rule. It asks nothing.
 func Check(raw string, insecure bool) (*url.URL, error) {
@@ -110,7 +107,7 @@ func Open(ctx context.Context, raw string, o Options) (*Endpoint, error) {
 	}
 	client := o.Client
 	if client == nil {
-		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		client = hop.NoFollow(nil)
 	}
 	e := &Endpoint{client: client, logf: o.Logf}
 	if u.Scheme == "ws" || u.Scheme == "wss" {
@@ -215,16 +212,7 @@ func (e *Endpoint) get(ctx context.Context, u string, v any) error {
 }
 
 func (e *Endpoint) do(req *http.Request, v any) error {
-	resp, err := e.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL may carry a token
-		}
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	resp, body, err := hop.Do(e.client, req) // its errors name no URL, which may carry a token
 	if err != nil {
 		return err
 	}
@@ -356,21 +344,27 @@ func (e *Endpoint) newSession(ctx context.Context, o Options) error {
 	return nil
 }
 
-// Redact masks the WebSocket URL's query (a token) in s, a message of a
+// Redact masks the WebSocket URL's query (a token) and user info in s, a message of a
 // library that quotes the URL it dialled, as ws:// or as http://.
 func (e *Endpoint) Redact(s string) string {
 	if e == nil || e.WebSocket == "" {
 		return s
 	}
 	u, err := url.Parse(e.WebSocket)
-	if err != nil || u.RawQuery == "" {
+	if err != nil || (u.RawQuery == "" && u.User == nil) {
 		return s
 	}
 	for _, scheme := range []string{u.Scheme, map[string]string{"ws": "http", "wss": "https"}[u.Scheme]} {
 		v := *u
 		v.Scheme = scheme
 		s = strings.ReplaceAll(s, v.String(), redact.URL(v.String()))
-		s = strings.ReplaceAll(s, "?"+u.RawQuery, "?"+strings.SplitN(redact.URL(v.String()), "?", 2)[1])
+	}
+	if u.User != nil { // a password in the URL (user:pass@host)
+		s = strings.ReplaceAll(s, u.User.String()+"@", redact.Mask+"@")
+	}
+	if u.RawQuery != "" {
+		_, q, _ := strings.Cut(redact.URL(u.String()), "?") // "" when nothing is left ("?&")
+		s = strings.ReplaceAll(s, "?"+u.RawQuery, "?"+q)
 	}
 	return s
 }

@@ -124,3 +124,42 @@ func TestRedactMasksTheToken(t *testing.T) {
 		t.Errorf("Redact = %s", got)
 	}
 }
+
+// A password in the dialled URL's user info is masked too, with or
+// without a query (chromedp quotes the URL it could not dial).
+func TestRedactMasksTheUserInfo(t *testing.T) {
+	for _, ws := range []string{"wss://ci:pa55w0rd@grid.example.com/devtools/browser/x", "wss://ci:pa55w0rd@grid.example.com/devtools/browser/x?token=t0k3n"} {
+		e := &Endpoint{WebSocket: ws}
+		got := e.Redact(`could not dial "` + ws + `": sending the handshake request: Get "` + strings.Replace(ws, "wss://", "https://", 1) + `": EOF`)
+		if strings.Contains(got, "pa55w0rd") || strings.Contains(got, "t0k3n") || !strings.Contains(got, "grid.example.com/devtools/browser/x") {
+			t.Errorf("Redact = %s", got)
+		}
+	}
+}
+
+// A query that masks to nothing ("?&") does not make Redact panic (a
+// failed dial's error turned into "internal error", exit 1).
+func TestRedactOddQuery(t *testing.T) {
+	for _, ws := range []string{"ws://127.0.0.1:3000/x?&", "ws://127.0.0.1:3000/x?;"} {
+		e := &Endpoint{WebSocket: ws}
+		msg := `could not dial "` + ws + `": connection refused`
+		if got := e.Redact(msg); !strings.Contains(got, "127.0.0.1:3000/x") {
+			t.Errorf("Redact(%q) = %s", msg, got)
+		}
+	}
+}
+
+// An endpoint's redirect whose Location is no URL (a proxy in front of it
+// quoting the typed ?token=) is not quoted back: net/http's message for it
+// quotes the Location.
+func TestBadLocationIsNotQuoted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "https://proxy.example/%zz?"+r.URL.RawQuery)
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer srv.Close()
+	_, err := Open(context.Background(), srv.URL+"/?token=bl-s3cr3t", Options{})
+	if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("Open: %v", err)
+	}
+}
