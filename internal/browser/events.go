@@ -63,7 +63,7 @@ func (s *loginRun) withPageText(ctx context.Context, err error) error {
 	for {
 		p, perr := s.run(ctx, nil)
 		if perr == nil && p.Text != "" && s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:") {
-			text := excerptText(redact.Secrets(p.Text, s.cfg.Password, s.cfg.TOTPSecret))
+			text := excerptText(redact.Secrets(p.Text, s.given()...))
 			return &failure.Error{Kind: fe.Kind, Hint: fe.Hint, Err: fmt.Errorf("%w: %s", fe.Err, text)}
 		}
 		select { // the page's next event, or the next probe

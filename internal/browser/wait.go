@@ -33,6 +33,7 @@ func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 	}
 
 	f := s.pageModel()
+	s.model = f
 	step := "idp page"
 	var last pagemodel.Probe
 	waiting := false
