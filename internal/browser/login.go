@@ -232,6 +232,4 @@ func (s *loginRun) isCallback(raw string) bool {
 	return s.cfg.Backend.IsPath(raw, s.cfg.CallbackPath)
 }
 
-func excerptText(t string) string { return pagemodel.Excerpt(t) }
-
 func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }
