@@ -141,12 +141,13 @@ func savePage(ctx context.Context, dir *os.Root, prefix string, secrets []string
 	return errs
 }
 
-// secrets are what a failed login's error and artifacts mask: the password,
-// the TOTP secret and every cookie value of the login's own browser context
+// secrets are what a failed login's error and artifacts mask: the password
+// and the TOTP secret (configured or typed at the terminal, see given) and
+// every cookie value of the login's own browser context
 // (with --remote-browser, not the browser's default one). The error says
 // the cookies could not be read; the credentials are returned all the same.
 func (s *loginRun) secrets() ([]string, error) {
-	secrets := []string{s.cfg.Password, s.cfg.TOTPSecret}
+	secrets := s.given()
 	if !s.started {
 		return secrets, nil
 	}
@@ -162,6 +163,16 @@ func (s *loginRun) secrets() ([]string, error) {
 		values = append(values, c.Value)
 	}
 	return append(secrets, redact.Values(values)...), nil
+}
+
+// given is the secrets given to the login: the password and the TOTP
+// secret, configured or typed at the terminal.
+func (s *loginRun) given() []string {
+	given := []string{s.cfg.Password, s.cfg.TOTPSecret}
+	if s.model != nil {
+		given = append(given, s.model.Typed()...)
+	}
+	return given
 }
 
 // maskError returns err with secrets masked in its message, keeping its

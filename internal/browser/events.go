@@ -15,6 +15,7 @@ import (
 
 	"github.com/clilogin/clilogin/internal/cookies"
 	"github.com/clilogin/clilogin/internal/failure"
+	"github.com/clilogin/clilogin/internal/pagemodel"
 	"github.com/clilogin/clilogin/internal/redact"
 )
 
@@ -63,7 +64,7 @@ func (s *loginRun) withPageText(ctx context.Context, err error) error {
 	for {
 		p, perr := s.run(ctx, nil)
 		if perr == nil && p.Text != "" && s.onBackend(p.Href) && !strings.HasPrefix(p.Href, "data:") {
-			text := excerptText(redact.Secrets(p.Text, s.cfg.Password, s.cfg.TOTPSecret))
+			text := pagemodel.Excerpt(redact.Secrets(p.Text, s.given()...))
 			return &failure.Error{Kind: fe.Kind, Hint: fe.Hint, Err: fmt.Errorf("%w: %s", fe.Err, text)}
 		}
 		select { // the page's next event, or the next probe

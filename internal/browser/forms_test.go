@@ -195,6 +195,7 @@ type flow struct {
 	idp            *idp
 	sid            string // the session cookie the backend sets
 	callbackStatus int    // 0: the callback works
+	callbackSays   string // what a failing callback says ("": token exchange exploded)
 	// backTo is where the callback sends the browser after setting the
 	// session ("": it answers ok itself); the login path answers ok to a
 	// browser with the session (a mod_auth_openidc front). signedIn: the
@@ -240,7 +241,11 @@ func newFlowAt(t *testing.T, host, start string, stages ...string) *flow {
 				return
 			}
 			if f.callbackStatus != 0 {
-				http.Error(w, "token exchange exploded", f.callbackStatus)
+				says := "token exchange exploded"
+				if f.callbackSays != "" {
+					says = f.callbackSays
+				}
+				http.Error(w, says, f.callbackStatus)
 				return
 			}
 			http.SetCookie(w, &http.Cookie{Name: "sid", Value: f.sid, Path: "/", HttpOnly: true})

@@ -194,6 +194,10 @@ type loginRun struct {
 	closeOnce   sync.Once
 	started     bool // the browser started and the page is attached
 
+	// model is the page model of the wait, once it has begun; what the
+	// person typed at its prompts is masked like the configured secrets.
+	model *pagemodel.Model
+
 	fatal chan error    // the first failure seen by the event listener
 	wake  chan struct{} // a document arrived or loaded: probe now
 
@@ -227,7 +231,5 @@ func (s *loginRun) isCallback(raw string) bool {
 	}
 	return s.cfg.Backend.IsPath(raw, s.cfg.CallbackPath)
 }
-
-func excerptText(t string) string { return pagemodel.Excerpt(t) }
 
 func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }

@@ -3,6 +3,10 @@ package browser
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,6 +117,34 @@ func TestPromptsGiveUpAfterTheRetries(t *testing.T) {
 	}
 	if n := strings.Count(p.transcript(), "secret: Password: "); n != 2 {
 		t.Errorf("the password was asked %d times, want 2:\n%s", n, p.transcript())
+	}
+}
+
+// A password typed at the terminal is masked like one given by
+// CLILOGIN_PASSWORD wherever a failed login shows the page's words: in the
+// error (a callback's 500 that quotes it) and in the artifacts.
+func TestATypedPasswordIsMaskedInTheErrorAndArtifacts(t *testing.T) {
+	needBrowser(t)
+	f := newFlow(t, "one-page.html")
+	f.callbackStatus = http.StatusInternalServerError
+	f.callbackSays = "token exchange exploded for " + testPassword
+	p := &fakePrompter{answers: map[string][]string{"Password: ": {testPassword}}}
+	dir := t.TempDir()
+	_, log, err := f.login(t, func(c *Config) { c.Password, c.Prompt, c.Artifacts = "", p, dir })
+	if failure.KindOf(err) != failure.Unreachable || !strings.Contains(fmt.Sprint(err), "token exchange exploded for ") {
+		t.Fatalf("err = %v, want unreachable with the callback's words\nprompts:\n%s\nlog:\n%s", err, p.transcript(), log)
+	}
+	if strings.Contains(fmt.Sprint(err), testPassword) {
+		t.Errorf("the error shows the typed password: %v", err)
+	}
+	files, _ := os.ReadDir(dir)
+	if len(files) == 0 {
+		t.Fatal("no artifacts written")
+	}
+	for _, e := range files {
+		if b, _ := os.ReadFile(filepath.Join(dir, e.Name())); strings.Contains(string(b), testPassword) {
+			t.Errorf("%s shows the typed password", e.Name())
+		}
 	}
 }
 

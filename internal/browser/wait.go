@@ -33,6 +33,7 @@ func (s *loginRun) wait(ctx context.Context) (*Result, error) {
 	}
 
 	f := s.pageModel()
+	s.model = f
 	step := "idp page"
 	var last pagemodel.Probe
 	waiting := false
@@ -119,12 +120,15 @@ func (s *loginRun) open(ctx context.Context) error {
 }
 
 // errorPage is the error of a network error page: the network event that
-// says why, if it comes.
+// says why, when there is one. Chromium sends the document's loadingFailed
+// before it commits the error page, and chromedp runs the listeners of the
+// events in the order they come, before the probe that sees the page
+// returns: the event's error, if any, is already waiting.
 func (s *loginRun) errorPage() error {
 	select {
 	case err := <-s.fatal:
 		return err
-	case <-time.After(200 * time.Millisecond):
+	default:
 	}
 	return s.unreachable(s.lastURL(), "the browser showed a network error page")
 }

@@ -3,6 +3,8 @@ package pagemodel
 import (
 	"context"
 	"time"
+
+	"github.com/clilogin/clilogin/internal/hop"
 )
 
 // Page is the identity provider's page as the model sees it. internal/browser
@@ -102,10 +104,11 @@ type Action struct {
 	Choice   int    `json:"choice"` // the option a choice takes
 }
 
-// Excerpt is the start of a page's text, for a message.
+// Excerpt is the start of a page's text, for a message: as long as the
+// excerpt of an error answer (internal/hop).
 func Excerpt(t string) string {
-	if r := []rune(t); len(r) > 160 {
-		return string(r[:160]) + "…"
+	if r := []rune(t); len(r) > hop.ExcerptRunes {
+		return string(r[:hop.ExcerptRunes]) + "…"
 	}
 	return t
 }

@@ -3,6 +3,7 @@ package pagemodel
 import (
 	"context"
 	"net/url"
+	"slices"
 
 	"github.com/clilogin/clilogin/internal/escape"
 	"github.com/clilogin/clilogin/internal/failure"
@@ -34,6 +35,10 @@ type prompts struct {
 	shown    string // the host last named to the person
 	device   string // the device step last told of
 }
+
+// Typed is what the person typed at the terminal in this login (passwords,
+// one-time codes): secrets as much as the configured ones.
+func (f *Model) Typed() []string { return slices.Clone(f.ask.typed) }
 
 // prompting says whether this login asks at the terminal.
 func (f *Model) prompting() bool {
